@@ -1,0 +1,287 @@
+//! The only inline assembly of the project: the entry point and the
+//! `syscall` instruction.
+//!
+//! ## Why `_start` is naked
+//!
+//! The kernel does not *call* `_start`: it jumps there with `rsp` pointing
+//! at argc, and the x86-64 ABI (System V psABI, 3.4.1) says that `rsp` is
+//! then 16-byte aligned. A normal function instead expects to be entered
+//! by `call`, which pushes 8 bytes: `rsp + 8` is 16-byte aligned there.
+//! Seed 000 wrote `extern "C" fn _start()`. At opt-level 0 it happened to
+//! work; once the optimizer keeps 16-byte values on the stack with
+//! `movaps` (which faults on a misaligned address), the program died with
+//! SIGSEGV. A naked function has no prologue the compiler could get
+//! wrong: we take `rsp` ourselves, align it, and `call` into Rust so that
+//! Rust code starts with the stack the ABI promises.
+//!
+//! ## The syscall convention
+//!
+//! `rax` holds the number ([`crate::nr`]); arguments go in `rdi`, `rsi`,
+//! `rdx`, `r10`, `r8`, `r9`; the result comes back in `rax`, with
+//! `-4095..=-1` meaning `-errno`. The instruction itself overwrites `rcx`
+//! (return address) and `r11` (saved flags). Source: `syscall(2)`,
+//! "Architecture calling conventions".
+
+use core::arch::{asm, naked_asm};
+
+/// The process's first instruction (`ENTRY(_start)` in linker.ld).
+///
+/// # Safety
+/// Only the kernel may jump here, with the initial stack in `rsp`.
+#[cfg(not(test))]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _start() -> ! {
+    naked_asm!(
+        // rbp = 0 marks the outermost frame, so gdb's `bt` ends here.
+        "xor ebp, ebp",
+        // First argument: where argc lies (argv, envp and auxv follow).
+        "mov rdi, rsp",
+        // The kernel aligned rsp to 16; keep it so explicitly, then `call`
+        // pushes 8 bytes, exactly what a Rust function expects on entry.
+        "and rsp, -16",
+        "call {start}",
+        "ud2",
+        start = sym crate::args::start,
+    )
+}
+
+/// `R_X86_64_RELATIVE`: "add the load address to this word". The only
+/// relocation a static PIE built from this crate carries.
+/// Source: System V x86-64 psABI, table "Relocation Types".
+pub const R_X86_64_RELATIVE: u32 = 8;
+/// `DT_NULL`, `DT_RELA`, `DT_RELASZ`: tags of `.dynamic` entries.
+/// Source: `elf(5)`, and `include/uapi/linux/elf.h`.
+pub const DT_NULL: u64 = 0;
+pub const DT_RELA: u64 = 7;
+pub const DT_RELASZ: u64 = 8;
+
+/// The entry point of the `pie` demo (its build.rs says `-e _start_pie`).
+///
+/// A static PIE has no dynamic linker to apply its relocations, and the
+/// kernel only maps it. So before any Rust code can read a static that
+/// holds a pointer, this walks `.dynamic` for `DT_RELA`/`DT_RELASZ` and
+/// adds the load address to every `R_X86_64_RELATIVE` word, the way a
+/// dynamic linker would. It is done in assembly because nothing in it may
+/// itself depend on a relocated pointer. The image is linked at address 0
+/// (linker.ld), so the runtime address of the ELF header *is* the load
+/// offset. Any other relocation type stops the program with `ud2`.
+///
+/// # Safety
+/// Only the kernel may jump here, with the initial stack in `rsp`.
+#[cfg(not(test))]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _start_pie() -> ! {
+    naked_asm!(
+        "xor ebp, ebp",
+        "mov rdi, rsp",
+        // rsi = load offset, rdx = .dynamic at run time.
+        "lea rsi, [rip + __ehdr_start]",
+        "lea rdx, [rip + _DYNAMIC]",
+        "xor ecx, ecx", // rcx = DT_RELA (an address at link time)
+        "xor r8d, r8d", // r8 = DT_RELASZ (bytes)
+        "2:",
+        "mov rax, [rdx]",
+        "cmp rax, {dt_null}",
+        "je 4f",
+        "cmp rax, {dt_rela}",
+        "jne 3f",
+        "mov rcx, [rdx + 8]",
+        "3:",
+        "cmp rax, {dt_relasz}",
+        "jne 5f",
+        "mov r8, [rdx + 8]",
+        "5:",
+        "add rdx, 16", // sizeof(Elf64_Dyn)
+        "jmp 2b",
+        "4:",
+        // r8 = end of the table, rcx = its start, both at run time.
+        "add rcx, rsi",
+        "add r8, rcx",
+        "6:",
+        "cmp rcx, r8",
+        "jae 7f",
+        "cmp dword ptr [rcx + 8], {relative}", // ELF64_R_TYPE(r_info)
+        "jne 8f",
+        "mov rax, [rcx + 16]", // r_addend
+        "add rax, rsi",
+        "mov r9, [rcx]", // r_offset
+        "mov [rsi + r9], rax",
+        "add rcx, 24", // sizeof(Elf64_Rela)
+        "jmp 6b",
+        "8:",
+        "ud2",
+        "7:",
+        "and rsp, -16",
+        "call {start}",
+        "ud2",
+        dt_null = const DT_NULL,
+        dt_rela = const DT_RELA,
+        dt_relasz = const DT_RELASZ,
+        relative = const R_X86_64_RELATIVE,
+        start = sym crate::args::start,
+    )
+}
+
+/// A raw syscall without arguments. Returns `rax`: a value, or `-errno`.
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall0(nr: usize) -> isize {
+    let ret;
+    // SAFETY: the caller vouches for the syscall; we tell the compiler
+    // about the two registers `syscall` overwrites.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret,
+             out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// A raw syscall with one argument. See [`syscall0`].
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall1(nr: usize, a1: usize) -> isize {
+    let ret;
+    // SAFETY: as in syscall0.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a1,
+             out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// A raw syscall with two arguments. See [`syscall0`].
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall2(nr: usize, a1: usize, a2: usize) -> isize {
+    let ret;
+    // SAFETY: as in syscall0.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a1, in("rsi") a2,
+             out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// A raw syscall with three arguments. See [`syscall0`].
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall3(nr: usize, a1: usize, a2: usize, a3: usize) -> isize {
+    let ret;
+    // SAFETY: as in syscall0.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a1, in("rsi") a2,
+             in("rdx") a3, out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// A raw syscall with four arguments (the fourth goes in `r10`, not
+/// `rcx` as in a function call: `syscall` overwrites `rcx`).
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall4(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+    let ret;
+    // SAFETY: as in syscall0.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a1, in("rsi") a2,
+             in("rdx") a3, in("r10") a4, out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// A raw syscall with five arguments. See [`syscall4`].
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall5(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize {
+    let ret;
+    // SAFETY: as in syscall0.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a1, in("rsi") a2,
+             in("rdx") a3, in("r10") a4, in("r8") a5,
+             out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// A raw syscall with six arguments, as mmap(2) needs. See [`syscall4`].
+///
+/// # Safety
+/// The caller answers for what the syscall does to memory.
+#[inline(always)]
+pub unsafe fn syscall6(
+    nr: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> isize {
+    let ret;
+    // SAFETY: as in syscall0.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a1, in("rsi") a2,
+             in("rdx") a3, in("r10") a4, in("r8") a5, in("r9") a6,
+             out("rcx") _, out("r11") _, options(nostack))
+    };
+    ret
+}
+
+/// `rep stosb`: fill `n` bytes at `dst` with `byte`. Used by `memset`; a
+/// Rust loop there would be turned back into a call to `memset` by LLVM.
+///
+/// # Safety
+/// `dst..dst+n` must be writable.
+#[inline(always)]
+pub unsafe fn rep_stosb(dst: *mut u8, byte: u8, n: usize) {
+    // SAFETY: the caller vouches for the range.
+    unsafe {
+        asm!("rep stosb", inout("rdi") dst => _, inout("rcx") n => _, in("al") byte,
+             options(nostack, preserves_flags))
+    };
+}
+
+/// `rep movsb`: copy `n` bytes forward. Used by `memcpy` and `memmove`.
+///
+/// # Safety
+/// Both ranges must be valid; an overlap is only allowed with `dst < src`.
+#[inline(always)]
+pub unsafe fn rep_movsb(dst: *mut u8, src: *const u8, n: usize) {
+    // SAFETY: the caller vouches for the ranges.
+    unsafe {
+        asm!("rep movsb", inout("rdi") dst => _, inout("rsi") src => _, inout("rcx") n => _,
+             options(nostack, preserves_flags))
+    };
+}
+
+/// `std; rep movsb; cld`: copy `n` bytes backward, for an overlapping
+/// `memmove` with `dst > src`. The direction flag must be clear again on
+/// return (psABI 3.4.1).
+///
+/// # Safety
+/// Both ranges must be valid.
+#[inline(always)]
+pub unsafe fn rep_movsb_backward(dst: *mut u8, src: *const u8, n: usize) {
+    // SAFETY: the caller vouches for the ranges; rdi/rsi point at the
+    // last byte of each range, as a backward `movsb` needs.
+    unsafe {
+        asm!("std", "rep movsb", "cld",
+             inout("rdi") dst.wrapping_add(n).wrapping_sub(1) => _,
+             inout("rsi") src.wrapping_add(n).wrapping_sub(1) => _,
+             inout("rcx") n => _, options(nostack))
+    };
+}

@@ -1,0 +1,318 @@
+//! What the kernel leaves on the initial stack, and a strict command-line
+//! parser on top of it.
+//!
+//! At `_start`, `rsp` points at (System V x86-64 psABI, figure
+//! "Initial Process Stack"; `execve(2)`):
+//!
+//! ```text
+//!   rsp -> argc
+//!          argv[0] … argv[argc-1], NULL
+//!          envp[0] … NULL
+//!          auxv: (type, value) pairs … (AT_NULL, 0)
+//!          … the strings they point to, near the top of [stack]
+//! ```
+
+use crate::out::{Line, STDERR, STDOUT};
+
+/// argc, argv, envp and auxv exactly where the kernel put them.
+#[derive(Clone, Copy)]
+pub struct Args {
+    /// The initial stack pointer: the address of argc.
+    pub stack: *const usize,
+    pub argc: usize,
+    pub argv: *const *const u8,
+    pub envp: *const *const u8,
+    pub auxv: *const [usize; 2],
+}
+
+/// Called by `_start` with the initial stack pointer; walks past argv and
+/// envp to find auxv, then runs the demo's `main` (see [`crate::entry!`]).
+///
+/// # Safety
+/// `sp` must be the initial stack pointer the kernel gave `_start`.
+#[cfg(not(test))]
+pub(crate) unsafe extern "C" fn start(sp: *const usize) -> ! {
+    unsafe extern "Rust" {
+        fn __sys_main(args: Args) -> !;
+    }
+    // SAFETY: the kernel laid out argc, argv[argc + 1] and envp[…, NULL]
+    // and auxv at `sp`, as the module doc shows.
+    unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const *const u8;
+        let envp = argv.add(argc + 1);
+        let mut end = envp;
+        while !(*end).is_null() {
+            end = end.add(1);
+        }
+        let auxv = end.add(1) as *const [usize; 2];
+        __sys_main(Args { stack: sp, argc, argv, envp, auxv })
+    }
+}
+
+/// The bytes of a NUL-terminated string, without the NUL.
+///
+/// # Safety
+/// `p` must point at a NUL-terminated string that lives forever, as the
+/// strings on the initial stack do.
+pub unsafe fn cstr(p: *const u8) -> &'static [u8] {
+    let mut n = 0;
+    // SAFETY: the caller promises a NUL before the end of the memory.
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        core::slice::from_raw_parts(p, n)
+    }
+}
+
+/// Iterates over a NULL-terminated array of C strings (argv or envp).
+#[derive(Clone)]
+pub struct Strings(*const *const u8);
+
+impl Iterator for Strings {
+    type Item = &'static [u8];
+    fn next(&mut self) -> Option<&'static [u8]> {
+        // SAFETY: the array ends with NULL and its strings live forever
+        // (they are on the initial stack).
+        unsafe {
+            let p = *self.0;
+            if p.is_null() {
+                return None;
+            }
+            self.0 = self.0.add(1);
+            Some(cstr(p))
+        }
+    }
+}
+
+/// Iterates over the auxiliary vector as `(AT_…, value)` until `AT_NULL`.
+#[derive(Clone)]
+pub struct Auxv(*const [usize; 2]);
+
+/// `AT_NULL`: the end of the auxiliary vector (`include/uapi/linux/auxvec.h`).
+pub const AT_NULL: usize = 0;
+
+impl Iterator for Auxv {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        // SAFETY: the vector ends with an AT_NULL entry, which we do not pass.
+        unsafe {
+            let [kind, value] = *self.0;
+            if kind == AT_NULL {
+                return None;
+            }
+            self.0 = self.0.add(1);
+            Some((kind, value))
+        }
+    }
+}
+
+impl Args {
+    /// The command-line arguments after the program name. With argc == 0
+    /// (an execve with an empty argv) there are none.
+    pub fn args(&self) -> Strings {
+        let first = if self.argc == 0 { self.argv } else { self.argv.wrapping_add(1) };
+        Strings(first)
+    }
+
+    /// argv[0] … argv[argc-1].
+    pub fn argv(&self) -> Strings {
+        Strings(self.argv)
+    }
+
+    /// The environment, `NAME=value` strings.
+    pub fn env(&self) -> Strings {
+        Strings(self.envp)
+    }
+
+    pub fn auxv(&self) -> Auxv {
+        Auxv(self.auxv)
+    }
+
+    /// The value of one auxv entry, like `getauxval(3)`.
+    pub fn getauxval(&self, kind: usize) -> Option<usize> {
+        self.auxv().find(|&(k, _)| k == kind).map(|(_, v)| v)
+    }
+}
+
+/// Parses a size: decimal digits, optionally followed by `K`, `M` or `G`
+/// (KiB, MiB, GiB). `4100`, `256K`, `512M`. Anything else, including an
+/// empty string, a sign, spaces or an overflow, is `None`.
+pub fn parse_size(s: &[u8]) -> Option<usize> {
+    let (digits, shift) = match s.last()? {
+        b'K' | b'k' => (&s[..s.len() - 1], 10),
+        b'M' | b'm' => (&s[..s.len() - 1], 20),
+        b'G' | b'g' => (&s[..s.len() - 1], 30),
+        _ => (s, 0),
+    };
+    parse_decimal(digits)?.checked_mul(1 << shift)
+}
+
+/// Parses one or more decimal digits and nothing else; `None` on overflow.
+pub fn parse_decimal(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: usize = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+    }
+    Some(n)
+}
+
+/// Status 2: the command line was wrong (as `sysexits`-less tools do).
+pub const EXIT_USAGE: i32 = 2;
+
+/// A strict command-line parser: `-q` and `-h`/`--help` are handled for
+/// every demo; anything a demo does not know is an error with exit 2.
+///
+/// ```ignore
+/// let mut cli = Cli::new(&args, USAGE);
+/// while let Some(arg) = cli.next() {
+///     match arg {
+///         b"--calls" => calls = cli.number(cli.value(arg)),
+///         _ if increment.is_none() => increment = Some(cli.size(arg)),
+///         _ => cli.reject(arg),
+///     }
+/// }
+/// ```
+pub struct Cli {
+    rest: Strings,
+    /// `-q`: no narration, so that strace shows only the lesson's syscalls.
+    pub quiet: bool,
+    /// `usage: NAME …` first line, then a description for `--help`.
+    usage: &'static str,
+    /// After `--` everything is an operand.
+    operands_only: bool,
+}
+
+impl Cli {
+    pub fn new(args: &Args, usage: &'static str) -> Cli {
+        Cli { rest: args.args(), quiet: false, usage, operands_only: false }
+    }
+
+    /// The next argument that is not `-q`, `-h`, `--help` or `--`.
+    pub fn next(&mut self) -> Option<&'static [u8]> {
+        loop {
+            let arg = self.rest.next()?;
+            if self.operands_only {
+                return Some(arg);
+            }
+            match arg {
+                b"-q" | b"--quiet" => self.quiet = true,
+                b"-h" | b"--help" => {
+                    Line::new().str(self.usage).write(STDOUT);
+                    crate::calls::exit(0)
+                }
+                b"--" => self.operands_only = true,
+                _ => return Some(arg),
+            }
+        }
+    }
+
+    /// The value after `flag`, or a usage error if there is none.
+    pub fn value(&mut self, flag: &[u8]) -> &'static [u8] {
+        match self.rest.next() {
+            Some(v) => v,
+            None => self.usage_error("missing value after ", flag),
+        }
+    }
+
+    /// `arg` as a size ([`parse_size`]), or a usage error.
+    pub fn size(&self, arg: &[u8]) -> usize {
+        match parse_size(arg) {
+            Some(n) => n,
+            None => self.usage_error("not a size (digits, then K, M or G): ", arg),
+        }
+    }
+
+    /// `arg` as a plain decimal number, or a usage error.
+    pub fn number(&self, arg: &[u8]) -> usize {
+        match parse_decimal(arg) {
+            Some(n) => n,
+            None => self.usage_error("not a number: ", arg),
+        }
+    }
+
+    /// An argument the demo has no place for.
+    pub fn reject(&self, arg: &[u8]) -> ! {
+        if arg.len() > 1 && arg[0] == b'-' && !self.operands_only {
+            self.usage_error("unknown option ", arg)
+        } else {
+            self.usage_error("unexpected argument ", arg)
+        }
+    }
+
+    /// One line naming the problem, then the usage line; exit status 2.
+    pub fn usage_error(&self, what: &str, arg: &[u8]) -> ! {
+        let usage = self.usage.as_bytes();
+        let end = usage.iter().position(|&b| b == b'\n').unwrap_or(usage.len());
+        let first = usage.get(..end).unwrap_or(usage);
+        Line::new()
+            .str("error: ")
+            .str(what)
+            .str("'")
+            .bytes(arg)
+            .str("'\n")
+            .bytes(first)
+            .str(" (--help for more)\n")
+            .write(STDERR);
+        crate::calls::exit(EXIT_USAGE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_accept_digits_and_one_binary_suffix() {
+        assert_eq!(parse_size(b"4100"), Some(4100));
+        assert_eq!(parse_size(b"0"), Some(0));
+        assert_eq!(parse_size(b"256K"), Some(256 << 10));
+        assert_eq!(parse_size(b"512M"), Some(512 << 20));
+        assert_eq!(parse_size(b"512m"), Some(512 << 20));
+        assert_eq!(parse_size(b"2G"), Some(2 << 30));
+    }
+
+    #[test]
+    fn sizes_reject_everything_else() {
+        for bad in [&b""[..], b"K", b"-1", b"+1", b" 1", b"1 ", b"1KB", b"1.5M", b"0x10", b"1T"] {
+            assert_eq!(parse_size(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(parse_size(b"18446744073709551616"), None);
+        assert_eq!(parse_size(b"18446744073709551615K"), None);
+    }
+
+    fn c_array(strings: &[&'static [u8]]) -> Vec<*const u8> {
+        let mut v: Vec<*const u8> = strings.iter().map(|s| s.as_ptr()).collect();
+        v.push(core::ptr::null());
+        v
+    }
+
+    #[test]
+    fn args_skip_the_program_name_and_survive_argc_zero() {
+        let argv = c_array(&[b"brk\0", b"-q\0", b"4100\0"]);
+        let envp = c_array(&[b"HOME=/root\0"]);
+        let auxv = [[6usize, 4096], [AT_NULL, 0]];
+        let args = Args {
+            stack: core::ptr::null(),
+            argc: 2 + 1,
+            argv: argv.as_ptr(),
+            envp: envp.as_ptr(),
+            auxv: auxv.as_ptr(),
+        };
+        assert_eq!(args.args().collect::<Vec<_>>(), vec![&b"-q"[..], b"4100"]);
+        assert_eq!(args.env().collect::<Vec<_>>(), vec![&b"HOME=/root"[..]]);
+        assert_eq!(args.getauxval(6), Some(4096));
+        assert_eq!(args.getauxval(25), None);
+
+        let empty = c_array(&[]);
+        let none = Args { argc: 0, argv: empty.as_ptr(), ..args };
+        assert_eq!(none.args().count(), 0);
+    }
+}

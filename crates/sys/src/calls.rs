@@ -1,0 +1,182 @@
+//! Typed syscall wrappers: `Result<_, Errno>` instead of `-errno`.
+//!
+//! Each wrapper names its man page. Flags and constants come from the
+//! kernel's uapi headers, named where they are defined.
+
+use crate::arch::*;
+use crate::errno::Errno;
+use crate::nr;
+
+/// `SIGSTOP` and `SIGKILL`: `include/uapi/asm-generic/signal.h` (x86 uses
+/// the generic numbers). SIGSTOP cannot be caught or ignored (`signal(7)`).
+pub const SIGKILL: usize = 9;
+pub const SIGSTOP: usize = 19;
+
+/// `PROT_*` and `MAP_*`: `include/uapi/asm-generic/mman-common.h` and
+/// `mman.h`; their meaning: `mmap(2)`.
+pub const PROT_NONE: usize = 0x0;
+pub const PROT_READ: usize = 0x1;
+pub const PROT_WRITE: usize = 0x2;
+pub const PROT_EXEC: usize = 0x4;
+pub const MAP_SHARED: usize = 0x01;
+pub const MAP_PRIVATE: usize = 0x02;
+pub const MAP_FIXED: usize = 0x10;
+pub const MAP_ANONYMOUS: usize = 0x20;
+pub const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
+
+/// `RLIMIT_STACK`: `include/uapi/asm-generic/resource.h`.
+pub const RLIMIT_STACK: u32 = 3;
+/// `RLIM_INFINITY`: "no limit", all bits set (same header).
+pub const RLIM_INFINITY: u64 = u64::MAX;
+
+/// `O_RDONLY`, `O_CLOEXEC`: `include/uapi/asm-generic/fcntl.h`.
+pub const O_RDONLY: usize = 0;
+pub const O_CLOEXEC: usize = 0o2_000_000;
+/// `AT_FDCWD`: relative paths start in the current directory (`openat(2)`).
+pub const AT_FDCWD: isize = -100;
+/// `SEEK_END`: `lseek(2)`.
+pub const SEEK_END: usize = 2;
+/// `CLOCK_REALTIME`, `CLOCK_MONOTONIC`: `include/uapi/linux/time.h`.
+pub const CLOCK_REALTIME: usize = 0;
+pub const CLOCK_MONOTONIC: usize = 1;
+
+/// `struct timespec` of `nanosleep(2)` and `clock_gettime(2)`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Timespec {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}
+
+/// `struct rlimit64` of `prlimit(2)`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Rlimit {
+    pub rlim_cur: u64,
+    pub rlim_max: u64,
+}
+
+/// `exit(2)`: ends this thread, and with it our one-thread process.
+/// strace shows it as `exit(0)`, as in seed 000.
+pub fn exit(status: i32) -> ! {
+    // SAFETY: exit touches no memory of ours and does not return.
+    unsafe { syscall1(nr::EXIT, status as usize) };
+    unreachable_after_exit()
+}
+
+#[inline(always)]
+fn unreachable_after_exit() -> ! {
+    // SAFETY: exit(2) never returns; this only tells the compiler so.
+    unsafe { core::hint::unreachable_unchecked() }
+}
+
+/// `getpid(2)`.
+pub fn getpid() -> usize {
+    // SAFETY: getpid touches no memory and cannot fail.
+    unsafe { syscall0(nr::GETPID) as usize }
+}
+
+/// `kill(2)`.
+pub fn kill(pid: usize, sig: usize) -> Result<(), Errno> {
+    // SAFETY: sending a signal touches no memory of ours.
+    Errno::check(unsafe { syscall2(nr::KILL, pid, sig) }).map(drop)
+}
+
+/// `nanosleep(2)` for whole seconds. Returns early with EINTR when a
+/// signal handler runs; a SIGSTOP/SIGCONT pair restarts it in the kernel.
+pub fn nanosleep(req: &Timespec) -> Result<(), Errno> {
+    // SAFETY: `req` is a valid timespec; no remainder is asked for.
+    Errno::check(unsafe { syscall2(nr::NANOSLEEP, req as *const Timespec as usize, 0) }).map(drop)
+}
+
+/// `brk(2)`, the raw syscall: asks for the program break to move to
+/// `addr` and returns where it is now. `brk(0)` cannot move it, so it
+/// answers the current break. On failure the kernel does not return
+/// `-errno` but the unchanged break: the caller compares.
+pub fn brk(addr: usize) -> usize {
+    // SAFETY: moving the break changes only the [heap] mapping, which no
+    // Rust reference points into.
+    unsafe { syscall1(nr::BRK, addr) as usize }
+}
+
+/// `mmap(2)`. Returns the address of the new mapping.
+///
+/// # Safety
+/// With `MAP_FIXED` this replaces whatever was mapped at `addr`.
+pub unsafe fn mmap(
+    addr: usize,
+    len: usize,
+    prot: usize,
+    flags: usize,
+    fd: isize,
+    offset: usize,
+) -> Result<usize, Errno> {
+    // SAFETY: the caller vouches for MAP_FIXED; otherwise a new mapping
+    // cannot overlap anything we use.
+    Errno::check(unsafe { syscall6(nr::MMAP, addr, len, prot, flags, fd as usize, offset) })
+}
+
+/// `munmap(2)`.
+///
+/// # Safety
+/// Nothing may be used in `addr..addr+len` afterwards.
+pub unsafe fn munmap(addr: usize, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller vouches that the range is no longer used.
+    Errno::check(unsafe { syscall2(nr::MUNMAP, addr, len) }).map(drop)
+}
+
+/// `write(2)`. Returns the number of bytes written.
+pub fn write(fd: usize, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel only reads `buf`.
+    Errno::check(unsafe { syscall3(nr::WRITE, fd, buf.as_ptr() as usize, buf.len()) })
+}
+
+/// `read(2)`. Returns the number of bytes read.
+pub fn read(fd: usize, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    Errno::check(unsafe { syscall3(nr::READ, fd, buf.as_mut_ptr() as usize, buf.len()) })
+}
+
+/// `openat(AT_FDCWD, path, flags)`. `path` must end with a NUL byte.
+pub fn open(path: &[u8], flags: usize) -> Result<usize, Errno> {
+    if path.last() != Some(&0) {
+        return Err(crate::errno::EINVAL);
+    }
+    // SAFETY: `path` is NUL-terminated, so the kernel stops inside it.
+    Errno::check(unsafe {
+        syscall4(nr::OPENAT, AT_FDCWD as usize, path.as_ptr() as usize, flags, 0)
+    })
+}
+
+/// `close(2)`.
+pub fn close(fd: usize) -> Result<(), Errno> {
+    // SAFETY: closing a descriptor touches no memory.
+    Errno::check(unsafe { syscall1(nr::CLOSE, fd) }).map(drop)
+}
+
+/// `lseek(2)`. Returns the new offset; `lseek(fd, 0, SEEK_END)` is the
+/// file's size.
+pub fn lseek(fd: usize, offset: i64, whence: usize) -> Result<usize, Errno> {
+    // SAFETY: lseek touches no memory.
+    Errno::check(unsafe { syscall3(nr::LSEEK, fd, offset as usize, whence) })
+}
+
+/// `clock_gettime(2)` through the syscall (the vDSO demo compares it with
+/// the vDSO's own function).
+pub fn clock_gettime(clock: usize) -> Result<Timespec, Errno> {
+    let mut ts = Timespec::default();
+    // SAFETY: the kernel writes one timespec into `ts`.
+    Errno::check(unsafe { syscall2(nr::CLOCK_GETTIME, clock, &mut ts as *mut Timespec as usize) })
+        .map(|_| ts)
+}
+
+/// `getrlimit(2)`, done as `prlimit64(0, resource, NULL, &old)` as glibc
+/// does on x86-64.
+pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
+    let mut old = Rlimit::default();
+    // SAFETY: the kernel writes one rlimit64 into `old`; it reads nothing.
+    Errno::check(unsafe {
+        syscall4(nr::PRLIMIT64, 0, resource as usize, 0, &mut old as *mut Rlimit as usize)
+    })
+    .map(|_| old)
+}

@@ -1,0 +1,47 @@
+//! Stopping ourselves so that a human can look.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::calls::{SIGSTOP, getpid, kill};
+use crate::errno::Errno;
+use crate::out::{Line, STDERR};
+
+/// `kill(getpid(), SIGSTOP)`: stop this process, and only this one.
+///
+/// The seeds used `kill(0, SIGSTOP)`. Pid 0 means "every process in my
+/// process group" (`kill(2)`): run from a shell pipeline, a script or a
+/// test harness that shares the group, that stops the callers too, and
+/// the shell that should send SIGCONT may be among them.
+pub fn stop_self() -> Result<(), Errno> {
+    kill(getpid(), SIGSTOP)
+}
+
+/// The number of the next stop. It starts at 1, not 0, so it lives in
+/// .data (initialised, file-backed) rather than .bss: the program's rw-p
+/// line in /proc/PID/maps then names the executable.
+static NEXT_STOP: AtomicU32 = AtomicU32::new(1);
+
+/// Tells how to look (unless `quiet`), then stops. The demo has printed
+/// what just happened; this adds the pid and the two commands:
+///
+/// ```text
+///   [stop 1] pid 4242: cat /proc/4242/maps, then kill -CONT 4242
+/// ```
+pub fn narrate_stop(quiet: bool) -> Result<(), Errno> {
+    let number = NEXT_STOP.fetch_add(1, Ordering::Relaxed);
+    if !quiet {
+        let pid = getpid() as u64;
+        Line::new()
+            .str("  [stop ")
+            .dec(u64::from(number))
+            .str("] pid ")
+            .dec(pid)
+            .str(": cat /proc/")
+            .dec(pid)
+            .str("/maps, then kill -CONT ")
+            .dec(pid)
+            .str("\n")
+            .write(STDERR);
+    }
+    stop_self()
+}

@@ -1,0 +1,145 @@
+//! Narration without `core::fmt`.
+//!
+//! `core::fmt` would add kilobytes to every demo; a demo only ever needs
+//! strings, decimal numbers and `0x` addresses. A [`Line`] collects them in
+//! a buffer on the stack and hands it to write(2) in one piece, so that
+//! strace shows one `write` a line instead of one a fragment.
+
+/// File descriptors 1 and 2, open when the kernel starts us (`stdout(3)`).
+pub const STDOUT: usize = 1;
+pub const STDERR: usize = 2;
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Room for one line of narration; a longer line is written in pieces.
+const CAPACITY: usize = 192;
+
+/// A line being built: `Line::new().str("brk = ").hex(brk).str("\n").write(STDERR)`.
+pub struct Line {
+    buf: [u8; CAPACITY],
+    len: usize,
+    /// Where a full buffer goes before more is appended (set by `write`).
+    fd: usize,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Line {
+    pub const fn new() -> Self {
+        Line { buf: [0; CAPACITY], len: 0, fd: STDERR }
+    }
+
+    /// Sends a full buffer on to stdout instead of stderr.
+    pub fn to_stdout(&mut self) -> &mut Self {
+        self.fd = STDOUT;
+        self
+    }
+
+    /// Appends raw bytes (an argument, an environment string).
+    pub fn bytes(&mut self, s: &[u8]) -> &mut Self {
+        for &b in s {
+            if self.len == CAPACITY {
+                self.flush();
+            }
+            // `get_mut`, not `[]`: no bounds-check panic, whose message
+            // formatting would pull kilobytes of core::fmt into every demo.
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+        self
+    }
+
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        self.bytes(s.as_bytes())
+    }
+
+    /// Appends `n` in decimal.
+    pub fn dec(&mut self, mut n: u64) -> &mut Self {
+        let mut digits = [0u8; 20]; // u64::MAX has 20 digits
+        let mut i = digits.len();
+        while let Some(d) = digits.get_mut(i.wrapping_sub(1)) {
+            *d = b'0' + (n % 10) as u8;
+            i -= 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.bytes(digits.get(i..).unwrap_or_default())
+    }
+
+    /// Appends `n` as `0x…` in lower-case hex, as /proc/PID/maps writes it.
+    pub fn hex(&mut self, n: u64) -> &mut Self {
+        let mut digits = [0u8; 16];
+        let mut i = digits.len();
+        let mut rest = n;
+        while let Some(d) = digits.get_mut(i.wrapping_sub(1)) {
+            *d = HEX_DIGITS[(rest & 0xf) as usize];
+            i -= 1;
+            rest >>= 4;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.str("0x").bytes(digits.get(i..).unwrap_or_default())
+    }
+
+    /// Appends a size the way a student reads it: `4100 bytes`, `132 KiB`,
+    /// `512 MiB` (whole units only, else bytes).
+    pub fn size(&mut self, n: u64) -> &mut Self {
+        const KIB: u64 = 1024;
+        if n != 0 && n % (KIB * KIB) == 0 {
+            self.dec(n / (KIB * KIB)).str(" MiB")
+        } else if n != 0 && n % KIB == 0 {
+            self.dec(n / KIB).str(" KiB")
+        } else {
+            self.dec(n).str(" bytes")
+        }
+    }
+
+    /// What has been collected, not yet written.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    fn flush(&mut self) {
+        // Narration is best effort: a closed stderr must not fail the lesson.
+        let _ = crate::calls::write(self.fd, self.as_bytes());
+        self.len = 0;
+    }
+
+    /// Writes the line to `fd` (STDOUT or STDERR).
+    pub fn write(&mut self, fd: usize) {
+        self.fd = fd;
+        self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_render_like_proc_does() {
+        let mut l = Line::new();
+        l.dec(0).str(" ").dec(4100).str(" ").dec(u64::MAX).str(" ");
+        l.hex(0).str(" ").hex(0x40_0000).str(" ").hex(u64::MAX);
+        assert_eq!(
+            std::str::from_utf8(l.as_bytes()).unwrap(),
+            "0 4100 18446744073709551615 0x0 0x400000 0xffffffffffffffff"
+        );
+    }
+
+    #[test]
+    fn sizes_use_whole_units_only() {
+        let mut l = Line::new();
+        l.size(4100).str(",").size(135_168).str(",").size(512 << 20).str(",").size(0);
+        assert_eq!(std::str::from_utf8(l.as_bytes()).unwrap(), "4100 bytes,132 KiB,512 MiB,0 bytes");
+    }
+}
