@@ -10,7 +10,9 @@ use std::path::Path;
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let script = Path::new(&manifest).join("../../linker.ld");
-    let script = script.canonicalize().expect("linker.ld at the workspace root");
+    let script = script
+        .canonicalize()
+        .expect("linker.ld at the workspace root");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rerun-if-changed=../sys/build_demo.rs");
     for arg in [

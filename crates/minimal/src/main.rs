@@ -40,7 +40,10 @@ fn main(args: Args) {
     if argv.next().is_some() {
         usage();
     }
-    let req = Timespec { tv_sec: seconds, tv_nsec: 0 };
+    let req = Timespec {
+        tv_sec: seconds,
+        tv_nsec: 0,
+    };
     if sys::nanosleep(&req).is_err() {
         sys::exit(1);
     }

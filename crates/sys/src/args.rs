@@ -46,7 +46,13 @@ pub(crate) unsafe extern "C" fn start(sp: *const usize) -> ! {
             end = end.add(1);
         }
         let auxv = end.add(1) as *const [usize; 2];
-        __sys_main(Args { stack: sp, argc, argv, envp, auxv })
+        __sys_main(Args {
+            stack: sp,
+            argc,
+            argv,
+            envp,
+            auxv,
+        })
     }
 }
 
@@ -112,7 +118,11 @@ impl Args {
     /// The command-line arguments after the program name. With argc == 0
     /// (an execve with an empty argv) there are none.
     pub fn args(&self) -> Strings {
-        let first = if self.argc == 0 { self.argv } else { self.argv.wrapping_add(1) };
+        let first = if self.argc == 0 {
+            self.argv
+        } else {
+            self.argv.wrapping_add(1)
+        };
         Strings(first)
     }
 
@@ -192,25 +202,11 @@ pub struct Cli {
 
 impl Cli {
     pub fn new(args: &Args, usage: &'static str) -> Cli {
-        Cli { rest: args.args(), quiet: false, usage, operands_only: false }
-    }
-
-    /// The next argument that is not `-q`, `-h`, `--help` or `--`.
-    pub fn next(&mut self) -> Option<&'static [u8]> {
-        loop {
-            let arg = self.rest.next()?;
-            if self.operands_only {
-                return Some(arg);
-            }
-            match arg {
-                b"-q" | b"--quiet" => self.quiet = true,
-                b"-h" | b"--help" => {
-                    Line::new().str(self.usage).write(STDOUT);
-                    crate::calls::exit(0)
-                }
-                b"--" => self.operands_only = true,
-                _ => return Some(arg),
-            }
+        Cli {
+            rest: args.args(),
+            quiet: false,
+            usage,
+            operands_only: false,
         }
     }
 
@@ -250,7 +246,10 @@ impl Cli {
     /// One line naming the problem, then the usage line; exit status 2.
     pub fn usage_error(&self, what: &str, arg: &[u8]) -> ! {
         let usage = self.usage.as_bytes();
-        let end = usage.iter().position(|&b| b == b'\n').unwrap_or(usage.len());
+        let end = usage
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(usage.len());
         let first = usage.get(..end).unwrap_or(usage);
         Line::new()
             .str("error: ")
@@ -262,6 +261,30 @@ impl Cli {
             .str(" (--help for more)\n")
             .write(STDERR);
         crate::calls::exit(EXIT_USAGE)
+    }
+}
+
+/// Yields every argument that is not `-q`, `-h`, `--help` or `--`.
+impl Iterator for Cli {
+    type Item = &'static [u8];
+
+    /// The next argument that is not `-q`, `-h`, `--help` or `--`.
+    fn next(&mut self) -> Option<&'static [u8]> {
+        loop {
+            let arg = self.rest.next()?;
+            if self.operands_only {
+                return Some(arg);
+            }
+            match arg {
+                b"-q" | b"--quiet" => self.quiet = true,
+                b"-h" | b"--help" => {
+                    Line::new().str(self.usage).write(STDOUT);
+                    crate::calls::exit(0)
+                }
+                b"--" => self.operands_only = true,
+                _ => return Some(arg),
+            }
+        }
     }
 }
 
@@ -281,7 +304,18 @@ mod tests {
 
     #[test]
     fn sizes_reject_everything_else() {
-        for bad in [&b""[..], b"K", b"-1", b"+1", b" 1", b"1 ", b"1KB", b"1.5M", b"0x10", b"1T"] {
+        for bad in [
+            &b""[..],
+            b"K",
+            b"-1",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1KB",
+            b"1.5M",
+            b"0x10",
+            b"1T",
+        ] {
             assert_eq!(parse_size(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(parse_size(b"18446744073709551616"), None);
@@ -312,7 +346,11 @@ mod tests {
         assert_eq!(args.getauxval(25), None);
 
         let empty = c_array(&[]);
-        let none = Args { argc: 0, argv: empty.as_ptr(), ..args };
+        let none = Args {
+            argc: 0,
+            argv: empty.as_ptr(),
+            ..args
+        };
         assert_eq!(none.args().count(), 0);
     }
 }

@@ -144,7 +144,13 @@ pub fn open(path: &[u8], flags: usize) -> Result<usize, Errno> {
     }
     // SAFETY: `path` is NUL-terminated, so the kernel stops inside it.
     Errno::check(unsafe {
-        syscall4(nr::OPENAT, AT_FDCWD as usize, path.as_ptr() as usize, flags, 0)
+        syscall4(
+            nr::OPENAT,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            flags,
+            0,
+        )
     })
 }
 
@@ -176,7 +182,13 @@ pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
     let mut old = Rlimit::default();
     // SAFETY: the kernel writes one rlimit64 into `old`; it reads nothing.
     Errno::check(unsafe {
-        syscall4(nr::PRLIMIT64, 0, resource as usize, 0, &mut old as *mut Rlimit as usize)
+        syscall4(
+            nr::PRLIMIT64,
+            0,
+            resource as usize,
+            0,
+            &mut old as *mut Rlimit as usize,
+        )
     })
     .map(|_| old)
 }

@@ -76,7 +76,12 @@ impl<T> OrExit<T> for Result<T, Errno> {
         match self {
             Ok(v) => v,
             Err(e) => {
-                Line::new().str(what).str(" failed: ").errno(e).str("\n").write(STDERR);
+                Line::new()
+                    .str(what)
+                    .str(" failed: ")
+                    .errno(e)
+                    .str("\n")
+                    .write(STDERR);
                 crate::calls::exit(1)
             }
         }

@@ -17,8 +17,8 @@
 //!   panic handler. Left out of `cargo test`, where std provides them.
 #![cfg_attr(not(test), no_std)]
 
-pub mod args;
 pub mod arch;
+pub mod args;
 pub mod calls;
 pub mod errno;
 pub mod lesson;

@@ -30,7 +30,11 @@ impl Default for Line {
 
 impl Line {
     pub const fn new() -> Self {
-        Line { buf: [0; CAPACITY], len: 0, fd: STDERR }
+        Line {
+            buf: [0; CAPACITY],
+            len: 0,
+            fd: STDERR,
+        }
     }
 
     /// Sends a full buffer on to stdout instead of stderr.
@@ -94,9 +98,9 @@ impl Line {
     /// `512 MiB` (whole units only, else bytes).
     pub fn size(&mut self, n: u64) -> &mut Self {
         const KIB: u64 = 1024;
-        if n != 0 && n % (KIB * KIB) == 0 {
+        if n != 0 && n.is_multiple_of(KIB * KIB) {
             self.dec(n / (KIB * KIB)).str(" MiB")
-        } else if n != 0 && n % KIB == 0 {
+        } else if n != 0 && n.is_multiple_of(KIB) {
             self.dec(n / KIB).str(" KiB")
         } else {
             self.dec(n).str(" bytes")
@@ -139,7 +143,16 @@ mod tests {
     #[test]
     fn sizes_use_whole_units_only() {
         let mut l = Line::new();
-        l.size(4100).str(",").size(135_168).str(",").size(512 << 20).str(",").size(0);
-        assert_eq!(std::str::from_utf8(l.as_bytes()).unwrap(), "4100 bytes,132 KiB,512 MiB,0 bytes");
+        l.size(4100)
+            .str(",")
+            .size(135_168)
+            .str(",")
+            .size(512 << 20)
+            .str(",")
+            .size(0);
+        assert_eq!(
+            std::str::from_utf8(l.as_bytes()).unwrap(),
+            "4100 bytes,132 KiB,512 MiB,0 bytes"
+        );
     }
 }

@@ -27,7 +27,10 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         line.str(": ").str(msg);
     }
     if let Some(at) = info.location() {
-        line.str(" at ").str(at.file()).str(":").dec(u64::from(at.line()));
+        line.str(" at ")
+            .str(at.file())
+            .str(":")
+            .dec(u64::from(at.line()));
     }
     line.str("\n").write(STDERR);
     crate::calls::exit(EXIT_PANIC)

@@ -1,0 +1,232 @@
+//! Start a demo and follow it from stop to stop.
+//!
+//! A demo stops itself with SIGSTOP. Its parent learns of that from
+//! `waitpid(pid, WUNTRACED)` (`wait(2)`): a waiter thread blocks there and
+//! sends each change of state through a channel, so the caller can wait
+//! with a timeout and still sleeps in the kernel, never polls in a loop.
+//!
+//! A started demo:
+//! - runs in a process group of its own, so that a signal meant for the
+//!   tour's group (Ctrl-C in the terminal) does not reach it, and its own
+//!   SIGSTOP does not stop us;
+//! - dies with SIGKILL when the thread that started it ends, for whatever
+//!   reason, even SIGKILL (`PR_SET_PDEATHSIG`, `prctl(2)`): nothing is left
+//!   behind, stopped or running;
+//! - can start with `ADDR_NO_RANDOMIZE` (`personality(2)`), what
+//!   `setarch -R` does, so that addresses repeat from run to run.
+
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+unsafe extern "C" {
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+    fn kill(pid: i32, sig: i32) -> i32;
+    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    fn personality(persona: u64) -> i32;
+    fn getppid() -> i32;
+}
+
+/// `wait(2)`: also report children that stopped.
+const WUNTRACED: i32 = 2;
+/// `include/uapi/linux/prctl.h`.
+const PR_SET_PDEATHSIG: i32 = 1;
+/// `include/uapi/linux/personality.h`.
+const ADDR_NO_RANDOMIZE: u64 = 0x004_0000;
+/// `personality(0xffffffff)` only reads the current persona.
+const PERSONALITY_QUERY: u64 = 0xffff_ffff;
+/// `signal(7)`, x86-64 numbers.
+pub const SIGKILL: i32 = 9;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTERM: i32 = 15;
+
+/// `kill(2)` on any pid (the strace test continues the tracee with it).
+///
+/// # Safety
+/// Signals a process we may not own; the caller picks the pid.
+pub unsafe fn raw_kill(pid: i32, sig: i32) -> i32 {
+    // SAFETY: kill touches no memory.
+    unsafe { kill(pid, sig) }
+}
+
+/// A change in the demo's state, as `waitpid` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Stopped by this signal (SIGSTOP for a demo's own stop).
+    Stopped(i32),
+    /// Exited with this status.
+    Exited(i32),
+    /// Killed by this signal.
+    Killed(i32),
+}
+
+impl Event {
+    pub fn finished(self) -> bool {
+        !matches!(self, Event::Stopped(_))
+    }
+}
+
+/// How to start a demo.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Spawn {
+    /// Start with `ADDR_NO_RANDOMIZE`: the same addresses every run.
+    pub no_aslr: bool,
+}
+
+/// A running demo. Dropping it kills and reaps the demo.
+pub struct Demo {
+    pub pid: u32,
+    /// std's handle, for the pipes; never waited on through std.
+    pub child: Child,
+    events: Receiver<Event>,
+    last: Option<Event>,
+}
+
+impl Demo {
+    /// Starts `cmd` as described in the module doc.
+    pub fn spawn(mut cmd: Command, how: Spawn) -> io::Result<Demo> {
+        // SAFETY: getppid only reads our pid.
+        let parent = std::process::id() as i32;
+        cmd.process_group(0);
+        // SAFETY: the closure runs between fork and exec and only makes
+        // async-signal-safe syscalls (prctl, personality, getppid).
+        unsafe {
+            cmd.pre_exec(move || {
+                if prctl(PR_SET_PDEATHSIG, SIGKILL as u64, 0, 0, 0) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // The parent may have died before prctl took effect.
+                if getppid() != parent {
+                    return Err(io::Error::other("parent exited"));
+                }
+                if how.no_aslr {
+                    let current = personality(PERSONALITY_QUERY);
+                    if current == -1 || personality(current as u64 | ADDR_NO_RANDOMIZE) == -1 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn()?;
+        let pid = child.id();
+        let (send, events) = channel();
+        std::thread::Builder::new()
+            .name(format!("waitpid {pid}"))
+            .spawn(move || {
+                loop {
+                    let mut status = 0;
+                    // SAFETY: waitpid writes one int into `status`.
+                    let r = unsafe { waitpid(pid as i32, &mut status, WUNTRACED) };
+                    if r == -1 {
+                        if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                            continue;
+                        }
+                        return;
+                    }
+                    // The W* macros of <sys/wait.h>, spelled out.
+                    let event = if status & 0xff == 0x7f {
+                        Event::Stopped((status >> 8) & 0xff)
+                    } else if status & 0x7f == 0 {
+                        Event::Exited((status >> 8) & 0xff)
+                    } else {
+                        Event::Killed(status & 0x7f)
+                    };
+                    if send.send(event).is_err() || event.finished() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Demo {
+            pid,
+            child,
+            events,
+            last: None,
+        })
+    }
+
+    /// The next change of state, or `None` if none came within `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> Option<Event> {
+        if let Some(e) = self.last.filter(|e| e.finished()) {
+            return Some(e);
+        }
+        match self.events.recv_timeout(timeout) {
+            Ok(e) => {
+                self.last = Some(e);
+                Some(e)
+            }
+            Err(RecvTimeoutError::Timeout) => None,
+            // The waiter ended without a final event: waitpid failed.
+            Err(RecvTimeoutError::Disconnected) => self.last,
+        }
+    }
+
+    /// The last event seen, if any.
+    pub fn last(&self) -> Option<Event> {
+        self.last
+    }
+
+    /// Whether the demo has exited or been killed.
+    pub fn finished(&self) -> bool {
+        self.last.is_some_and(Event::finished)
+    }
+
+    /// Sends a signal to the demo (not to its group).
+    pub fn signal(&self, sig: i32) -> io::Result<()> {
+        if self.finished() {
+            return Ok(());
+        }
+        // SAFETY: kill touches no memory.
+        if unsafe { kill(self.pid as i32, sig) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// `kill -CONT PID`.
+    pub fn cont(&self) -> io::Result<()> {
+        self.signal(SIGCONT)
+    }
+
+    /// Kills the demo and waits until it is reaped.
+    pub fn kill(&mut self) -> Option<Event> {
+        let _ = self.signal(SIGKILL);
+        while !self.finished() {
+            self.wait(Duration::from_secs(5))?;
+        }
+        self.last
+    }
+
+    /// Waits until the demo blocks in syscall `nr` (read from
+    /// /proc/PID/syscall), checking every millisecond. For `minimal`,
+    /// which never stops: its maps are read while it sleeps.
+    pub fn wait_in_syscall(&mut self, nr: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let text = std::fs::read_to_string(format!("/proc/{}/syscall", self.pid));
+            if let Ok(text) = text
+                && text.split(' ').next() == Some(&nr.to_string())
+            {
+                return true;
+            }
+            // Blocks in the kernel for 1 ms; returns early if the demo ends.
+            if self
+                .wait(Duration::from_millis(1))
+                .is_some_and(Event::finished)
+            {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

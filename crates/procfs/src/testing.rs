@@ -1,0 +1,311 @@
+//! Helpers for the tests of the demos: run the real binary through all
+//! its stops and collect what /proc showed at each.
+
+use crate::child::{Demo, Event, SIGSTOP, Spawn};
+use crate::elf::{self, Elf};
+use crate::maps::{self, Mapping};
+use crate::stat::{self, Stat};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How long a demo may take to reach its next stop or exit. Generous: a
+/// loaded CI machine is slow; a demo that hangs still fails the test.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What /proc showed at one stop.
+#[derive(Clone, Debug)]
+pub struct Stop {
+    pub maps: Vec<Mapping>,
+    pub stat: Stat,
+    pub auxv: Vec<(u64, u64)>,
+}
+
+impl Stop {
+    pub fn find(&self, name: &str) -> Option<&Mapping> {
+        maps::find(&self.maps, name)
+    }
+    pub fn containing(&self, addr: u64) -> Option<&Mapping> {
+        maps::containing(&self.maps, addr)
+    }
+}
+
+/// A finished run: one [`Stop`] per SIGSTOP, then how it ended.
+#[derive(Debug)]
+pub struct Walk {
+    pub pid: u32,
+    pub stops: Vec<Stop>,
+    pub end: Event,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Starts `cmd` with stdout and stderr captured, stdin closed.
+pub fn spawn(mut cmd: Command) -> (Demo, JoinHandle<String>, JoinHandle<String>) {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut demo = Demo::spawn(cmd, Spawn::default()).expect("start the demo");
+    let out = drain(demo.child.stdout.take());
+    let err = drain(demo.child.stderr.take());
+    (demo, out, err)
+}
+
+/// Runs `cmd` to the end: at each stop, reads maps, stat and auxv, then
+/// sends SIGCONT. Panics if a step takes longer than [`STEP_TIMEOUT`].
+pub fn walk(cmd: Command) -> Walk {
+    walk_with(cmd, |_, _| {})
+}
+
+/// [`walk`], calling `at_stop(number, &demo)` at each stop (from 0) before
+/// the demo is continued.
+pub fn walk_with(cmd: Command, mut at_stop: impl FnMut(usize, &Demo)) -> Walk {
+    let (mut demo, out, err) = spawn(cmd);
+    let mut stops = Vec::new();
+    let end = loop {
+        match demo.wait(STEP_TIMEOUT) {
+            Some(Event::Stopped(SIGSTOP)) => {
+                let pid = demo.pid;
+                stops.push(Stop {
+                    maps: maps::read(pid).expect("read maps at a stop"),
+                    stat: stat::read(pid).expect("read stat at a stop"),
+                    auxv: stat::read_auxv(pid).expect("read auxv at a stop"),
+                });
+                assert_eq!(
+                    stops.last().unwrap().stat.state,
+                    'T',
+                    "stopped, as stat says"
+                );
+                at_stop(stops.len() - 1, &demo);
+                demo.cont().expect("SIGCONT");
+            }
+            Some(Event::Stopped(sig)) => panic!("stopped by unexpected signal {sig}"),
+            Some(end) => break end,
+            None => panic!("no stop or exit within {STEP_TIMEOUT:?}"),
+        }
+    };
+    let pid = demo.pid;
+    drop(demo);
+    Walk {
+        pid,
+        stops,
+        end,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// `Command::new(bin).args(args)`.
+pub fn command(bin: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(args);
+    cmd
+}
+
+/// Runs `bin args` to its end and checks it exits 0 after exactly
+/// `stops` stops.
+pub fn walk_ok(bin: &str, args: &[&str], stops: usize) -> Walk {
+    let w = walk(command(bin, args));
+    assert_eq!(
+        w.end,
+        Event::Exited(0),
+        "{bin} {args:?} ended badly; stderr:\n{}",
+        w.stderr
+    );
+    assert_eq!(
+        w.stops.len(),
+        stops,
+        "{bin} {args:?}: number of stops; stderr:\n{}",
+        w.stderr
+    );
+    w
+}
+
+/// Runs `bin args` (which must not stop) and returns status, stdout, stderr.
+pub fn run(bin: &str, args: &[&str]) -> (Event, String, String) {
+    let w = walk(command(bin, args));
+    assert!(w.stops.is_empty(), "{bin} {args:?} stopped unexpectedly");
+    (w.end, w.stdout, w.stderr)
+}
+
+/// Checks a usage error: status 2, one line naming the problem, then the
+/// usage line; nothing on stdout.
+pub fn assert_usage_error(bin: &str, args: &[&str], names: &str) {
+    let (end, out, err) = run(bin, args);
+    assert_eq!(end, Event::Exited(2), "{bin} {args:?}: stderr {err:?}");
+    assert_eq!(out, "", "{bin} {args:?} wrote to stdout");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{bin} {args:?}: {err:?}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(names),
+        "{err:?}"
+    );
+    assert!(lines[1].starts_with("usage: "), "{err:?}");
+}
+
+/// The program's own mappings (those backed by `bin`).
+pub fn program_mappings<'a>(stop: &'a Stop, bin: &str) -> Vec<&'a Mapping> {
+    let bin = std::fs::canonicalize(bin).expect("the demo binary");
+    stop.maps
+        .iter()
+        .filter(|m| Path::new(&m.path) == bin)
+        .collect()
+}
+
+/// Checks that the program's own lines in `maps` are its PT_LOAD segments:
+/// one line per segment, at the segment's page, with its permissions
+/// (`load_offset` is 0 but for a PIE). Returns the program's mappings.
+pub fn assert_maps_match_elf<'a>(
+    maps: &'a [Mapping],
+    bin: &str,
+    load_offset: u64,
+) -> Vec<&'a Mapping> {
+    let elf = Elf::read(Path::new(bin)).unwrap();
+    let path = std::fs::canonicalize(bin).unwrap();
+    let program: Vec<&Mapping> = maps.iter().filter(|m| Path::new(&m.path) == path).collect();
+    let loads: Vec<_> = elf.segments(elf::PT_LOAD).collect();
+    assert_eq!(
+        program.len(),
+        loads.len(),
+        "{bin}: one mapping per PT_LOAD: {program:#?}"
+    );
+    for (m, p) in program.iter().zip(&loads) {
+        let perm = |bit, c| if p.flags & bit != 0 { c } else { '-' };
+        let perms = format!(
+            "{}{}{}p",
+            perm(elf::PF_R, 'r'),
+            perm(elf::PF_W, 'w'),
+            perm(elf::PF_X, 'x')
+        );
+        assert_eq!(m.perms, perms, "{bin}: segment at {:#x}", p.vaddr);
+        assert_eq!(
+            m.start,
+            (p.vaddr + load_offset) & !0xfff,
+            "{bin}: segment address"
+        );
+    }
+    program
+}
+
+/// Checks how a non-PIE demo was linked: ET_EXEC at 0x400000, no
+/// interpreter, nothing dynamic, no PT_LOAD both writable and executable,
+/// a non-executable stack.
+pub fn assert_static_exec(bin: &str) -> Elf {
+    let elf = Elf::read(Path::new(bin)).unwrap();
+    assert_eq!(elf.kind, elf::ET_EXEC, "{bin}: ET_EXEC");
+    assert_eq!(
+        elf.segments(elf::PT_INTERP).count(),
+        0,
+        "{bin}: no PT_INTERP"
+    );
+    assert_eq!(
+        elf.segments(elf::PT_DYNAMIC).count(),
+        0,
+        "{bin}: no PT_DYNAMIC"
+    );
+    assert_w_xor_x(bin, &elf);
+    let first = elf.segments(elf::PT_LOAD).next().expect("a PT_LOAD");
+    assert_eq!(first.vaddr, 0x40_0000, "{bin}: loaded at 0x400000");
+    elf
+}
+
+/// No PT_LOAD is W and X; PT_GNU_STACK is there and RW.
+pub fn assert_w_xor_x(bin: &str, elf: &Elf) {
+    for p in elf.segments(elf::PT_LOAD) {
+        assert!(
+            p.flags & (elf::PF_W | elf::PF_X) != elf::PF_W | elf::PF_X,
+            "{bin}: RWX segment at {:#x}",
+            p.vaddr
+        );
+    }
+    let stack: Vec<_> = elf.segments(elf::PT_GNU_STACK).collect();
+    assert_eq!(stack.len(), 1, "{bin}: one PT_GNU_STACK");
+    assert_eq!(
+        stack[0].flags,
+        elf::PF_R | elf::PF_W,
+        "{bin}: PT_GNU_STACK is RW"
+    );
+}
+
+/// A tool the test needs (strace, gdb, setpriv). Missing: under `CI=true`
+/// the test fails (CI installs it); elsewhere it is skipped, loudly.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} is not installed, and CI=true: .ci/run must install it");
+        }
+        eprintln!("SKIPPED: {name} is not installed; install it to run this test");
+    }
+    found
+}
+
+/// The syscall names of `bin args` under `strace -qq`, in order. When
+/// the demo stops itself (a ptrace stop, state `t`), it is continued.
+pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
+    let log = std::env::temp_dir().join(format!("mmm-strace-{}-{}", std::process::id(), unique()));
+    let mut cmd = Command::new(strace);
+    cmd.arg("-qq")
+        .arg("-o")
+        .arg(&log)
+        .arg("--")
+        .arg(bin)
+        .args(args);
+    let (mut tracer, _out, err) = spawn(cmd);
+    let children = format!("/proc/{0}/task/{0}/children", tracer.pid);
+    let end = loop {
+        if let Some(end) = tracer.wait(Duration::from_millis(5)) {
+            break end;
+        }
+        let Ok(kids) = std::fs::read_to_string(&children) else {
+            continue;
+        };
+        for pid in kids
+            .split_whitespace()
+            .filter_map(|p| p.parse::<i32>().ok())
+        {
+            if stat::read(pid as u32).is_ok_and(|s| s.state == 't' || s.state == 'T') {
+                // SAFETY: kill touches no memory.
+                unsafe { crate::child::raw_kill(pid, crate::child::SIGCONT) };
+            }
+        }
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert_eq!(
+        end,
+        Event::Exited(0),
+        "strace {bin}: {}",
+        err.join().unwrap()
+    );
+    text.lines()
+        .filter_map(|l| {
+            let name = l.split('(').next()?;
+            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// A number no other call in this process has had (for temp file names).
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
