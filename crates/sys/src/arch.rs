@@ -22,7 +22,9 @@
 //! (return address) and `r11` (saved flags). Source: `syscall(2)`,
 //! "Architecture calling conventions".
 
-use core::arch::{asm, naked_asm};
+use core::arch::asm;
+#[cfg(not(test))]
+use core::arch::naked_asm;
 
 /// The process's first instruction (`ENTRY(_start)` in linker.ld).
 ///
