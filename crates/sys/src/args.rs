@@ -276,7 +276,7 @@ impl Iterator for Cli {
                 return Some(arg);
             }
             match arg {
-                b"-q" | b"--quiet" => self.quiet = true,
+                b"-q" => self.quiet = true,
                 b"-h" | b"--help" => {
                     Line::new().str(self.usage).write(STDOUT);
                     crate::calls::exit(0)

@@ -27,6 +27,8 @@ static NEXT_STOP: AtomicU32 = AtomicU32::new(1);
 /// ```text
 ///   [stop 1] pid 4242: cat /proc/4242/maps, then kill -CONT 4242
 /// ```
+// Not inlined: a demo with four stops would otherwise carry four copies.
+#[inline(never)]
 pub fn narrate_stop(quiet: bool) -> Result<(), Errno> {
     let number = NEXT_STOP.fetch_add(1, Ordering::Relaxed);
     if !quiet {

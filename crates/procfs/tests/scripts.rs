@@ -1,0 +1,78 @@
+//! The shell scripts of scripts/, run for real: the size report and the
+//! opt-level matrix.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// Crates that depend on `sys`: the demos, as the scripts find them.
+fn demos() -> Vec<String> {
+    let mut demos = Vec::new();
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        let dir = entry.unwrap().path();
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+        if manifest.lines().any(|l| l.starts_with("sys = ")) {
+            demos.push(dir.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    demos
+}
+
+fn bash(script: &str, args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join(script)).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn size_report_lists_every_demo_within_its_limit() {
+    let (code, out, err) = bash("scripts/sizes.sh", &[], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let demos = demos();
+    assert!(demos.contains(&"minimal".to_string()) && demos.len() >= 2);
+    for demo in &demos {
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(demo))
+            .unwrap_or_else(|| panic!("no row for {demo}:\n{out}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let file: u64 = cols[1].parse().unwrap();
+        let stripped: u64 = cols[2].parse().unwrap();
+        let on_disk = std::fs::metadata(target_dir().join("release").join(demo)).unwrap().len();
+        assert_eq!(file, on_disk, "{row}");
+        assert!(stripped < file, "strip removes the symbols: {row}");
+        let limit = if demo == "minimal" { 1024 } else { 4096 };
+        assert!(stripped <= limit, "{row}");
+        assert!(row.contains("[R E "), "a text segment: {row}");
+        assert!(!row.contains("RWE"), "no RWX segment: {row}");
+    }
+}
+
+#[test]
+fn size_report_fails_on_a_missing_binary() {
+    let empty = std::env::temp_dir().join(format!("mmm-sizes-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, err) = bash("scripts/sizes.sh", &[], &[("BIN_DIR", &empty)]);
+    std::fs::remove_dir(&empty).unwrap();
+    assert_eq!(code, 1);
+    assert!(err.contains("minimal is missing"), "{err}");
+}
+
+#[test]
+fn opt_matrix_runs_demos_through_their_stops() {
+    let (code, out, err) = bash("scripts/opt-matrix.sh", &["-l", "0 s", "minimal", "stop"], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(out, "opt-level 0: minimal(0) stop(1)\nopt-level s: minimal(0) stop(1)\n");
+}
