@@ -33,6 +33,7 @@ pub struct Args {
 #[cfg(not(test))]
 pub(crate) unsafe extern "C" fn start(sp: *const usize) -> ! {
     unsafe extern "Rust" {
+        #[link_name = "main"]
         fn __sys_main(args: Args) -> !;
     }
     // SAFETY: the kernel laid out argc, argv[argc + 1] and envp[…, NULL]
@@ -98,6 +99,9 @@ pub struct Auxv(*const [usize; 2]);
 
 /// `AT_NULL`: the end of the auxiliary vector (`include/uapi/linux/auxvec.h`).
 pub const AT_NULL: usize = 0;
+/// `AT_SYSINFO_EHDR`: the address of the vDSO's ELF header
+/// (`arch/x86/include/uapi/asm/auxvec.h`; `vdso(7)`).
+pub const AT_SYSINFO_EHDR: usize = 33;
 
 impl Iterator for Auxv {
     type Item = (usize, usize);
@@ -278,7 +282,9 @@ impl Iterator for Cli {
             match arg {
                 b"-q" => self.quiet = true,
                 b"-h" | b"--help" => {
-                    Line::new().str(self.usage).write(STDOUT);
+                    // to_stdout: a usage text longer than one Line is
+                    // flushed in pieces, and each piece belongs on stdout.
+                    Line::new().to_stdout().str(self.usage).write(STDOUT);
                     crate::calls::exit(0)
                 }
                 b"--" => self.operands_only = true,

@@ -36,13 +36,15 @@ pub use out::Line;
 /// Turns a demo's `fn main(args: Args)` into the program's entry point.
 ///
 /// `_start` (in [`arch`]) finds argc, argv, envp and the auxiliary vector
-/// on the initial stack and calls `__sys_main`, which this macro defines.
-/// When `main` returns, the process exits with status 0; failures exit
-/// earlier with 1 ([`OrExit`]) or 2 ([`Cli`]).
+/// on the initial stack and calls the symbol `main`, which this macro
+/// defines, as C's start-up code would: so `break main` works in gdb, and
+/// `step` from there enters the demo's own `main`. When that returns, the
+/// process exits with status 0; failures exit earlier with 1 ([`OrExit`])
+/// or 2 ([`Cli`]).
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
-        #[unsafe(no_mangle)]
+        #[unsafe(export_name = "main")]
         extern "Rust" fn __sys_main(args: $crate::Args) -> ! {
             $main(args);
             $crate::exit(0)

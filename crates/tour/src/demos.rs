@@ -1,0 +1,154 @@
+//! The demos, in lecture order: how the tour runs each one and what it
+//! should show.
+
+/// One demo of the tour.
+#[derive(Clone, Copy, Debug)]
+pub struct Demo {
+    /// Package and binary name (crates/NAME, target/release/NAME).
+    pub name: &'static str,
+    /// Arguments the tour passes.
+    pub args: &'static [&'static str],
+    /// How many times it stops itself.
+    pub stops: usize,
+    /// It never stops: read its maps while it sleeps in nanosleep.
+    pub sleeps: bool,
+    /// One line for `--list`.
+    pub about: &'static str,
+    /// What to take away, printed with the summary.
+    pub lesson: &'static str,
+    /// Its stdout has `NAME PLACE 0xADDR` lines to point at maps lines.
+    pub points: bool,
+    /// Mark argv/envp/auxv at the top of [stack] (from /proc/PID/stat).
+    pub marks_stack: bool,
+    /// Run with an empty environment plus one variable, so the output
+    /// stays short enough for a slide.
+    pub small_env: bool,
+}
+
+const fn demo(name: &'static str, stops: usize, about: &'static str, lesson: &'static str) -> Demo {
+    Demo {
+        name,
+        args: &[],
+        stops,
+        sleeps: false,
+        about,
+        lesson,
+        points: false,
+        marks_stack: false,
+        small_env: false,
+    }
+}
+
+/// `minimal`'s sleep, in seconds: long enough to read its maps, short
+/// enough not to be noticed.
+pub const MINIMAL_SLEEP: &str = "1";
+
+/// `nanosleep` (arch/x86/entry/syscalls/syscall_64.tbl): where `minimal`
+/// waits while the tour reads its maps.
+pub const NR_NANOSLEEP: u64 = 35;
+
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        args: &[MINIMAL_SLEEP],
+        sleeps: true,
+        ..demo(
+            "minimal",
+            0,
+            "sleeps, then exits: the smallest process (seed 000)",
+            "without libc a process is its program, a stack and the vDSO; no heap until brk",
+        )
+    },
+    demo(
+        "stop",
+        1,
+        "stops itself once (seed 001 stp)",
+        "r--p headers+.rodata, r-xp .text, rw-p statics: one line per ELF segment",
+    ),
+    demo(
+        "brk",
+        3,
+        "moves the program break twice (seed 001 brk)",
+        "[heap] appears at the first brk and grows in whole pages",
+    ),
+    demo(
+        "stack",
+        2,
+        "touches memory 256 KiB below the stack pointer (seed 001 stk)",
+        "[stack] grows down on demand, from 132 KiB to cover what was touched",
+    ),
+    demo(
+        "mmap",
+        4,
+        "maps 512 MiB, then 512 KiB, then unmaps the first (seed 001 mmap)",
+        "mmap takes address space from the top down; munmap leaves a hole",
+    ),
+    Demo {
+        points: true,
+        ..demo(
+            "sections",
+            1,
+            "prints where a function, constants, statics, a local, brk and mmap memory live (seed 004)",
+            "each kind of object lives in its own mapping: .text, .rodata, .data/.bss, stack, heap, mmap",
+        )
+    },
+    demo(
+        "fixed",
+        2,
+        "maps a page at 0x40000, then tries page 0 (seeds 000, 002)",
+        "MAP_FIXED_NOREPLACE places memory where asked; page 0 is refused below vm.mmap_min_addr",
+    ),
+    demo(
+        "filemap",
+        2,
+        "maps its own executable next to anonymous memory (seed 002)",
+        "a file-backed mapping names path, inode and offset; anonymous memory names nothing",
+    ),
+    Demo {
+        points: true,
+        ..demo(
+            "pie",
+            1,
+            "the stop lesson as a static PIE: loaded at a random address (seeds 000, 004)",
+            "a PIE moves as a whole: subtract the load offset to find ELF addresses (--no-aslr pins it)",
+        )
+    },
+    Demo {
+        marks_stack: true,
+        small_env: true,
+        ..demo(
+            "auxv",
+            1,
+            "prints argc, argv, envp and the auxiliary vector with addresses (seeds 003, 004)",
+            "argv, envp and auxv are what the kernel leaves at the top of [stack] before _start",
+        )
+    },
+    Demo {
+        args: &["--calls", "10000"],
+        ..demo(
+            "vdso",
+            1,
+            "finds __vdso_clock_gettime and calls it, against the syscall (seeds 000, 003)",
+            "[vdso] is kernel code in the process; it reads the clock from [vvar]/[vvar_vclock]",
+        )
+    },
+];
+
+/// What `--exec` (for the tests) fills in for an arbitrary command.
+pub const EXEC: Demo = demo(
+    "exec",
+    0,
+    "any command, run as a demo",
+    "(a command run by --exec)",
+);
+
+pub fn find(name: &str) -> Option<&'static Demo> {
+    DEMOS.iter().find(|d| d.name == name)
+}
+
+/// `--list`, and what an unknown name gets.
+pub fn list() -> String {
+    DEMOS
+        .iter()
+        .map(|d| format!("  {:<9} {}\n", d.name, d.about))
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! `--diagram`: the address space as boxes, like seed 001's drawings.
+//! Low addresses at the top, so the picture reads like the maps file;
+//! every gap is one dotted row with its size, however large; big
+//! mappings get a taller box. The diff mark stands left of the box.
+//!
+//! ```text
+//!   +--------------------------------+ 0x400000
+//!   | stop           r--p      4 KiB |
+//!   +--------------------------------+ 0x401000
+//!   :                                :  gap 19.4 MiB
+//!   +--------------------------------+ 0x1a2b000
+//! + | [heap]         rw-p      8 KiB |
+//!   +--------------------------------+ 0x1a2d000
+//! ```
+
+use crate::annotate::short_name;
+use crate::diff::{Line, Mark};
+use crate::style::{self, Style};
+
+/// Inside width of a box.
+const WIDTH: usize = 34;
+const MIB: u64 = 1 << 20;
+/// The end of user space with 4-level page tables
+/// (Documentation/arch/x86/x86_64/mm.rst).
+const USER_TOP: u64 = 0x7fff_ffff_f000;
+
+/// Extra empty rows for a big box: one from 1 MiB, two from 256 MiB.
+fn extra_rows(size: u64) -> usize {
+    usize::from(size >= MIB) + usize::from(size >= 256 * MIB)
+}
+
+pub fn draw(lines: &[Line], st: Style) -> String {
+    let border = format!("+{}+", "-".repeat(WIDTH));
+    let empty = format!("|{}|", " ".repeat(WIDTH));
+    let mut out = String::new();
+    let mut row = |mark: &str, body: &str, right: &str| {
+        out += &format!("{mark} {body}{right}\n");
+    };
+    let now: Vec<&Line> = lines.iter().filter(|l| l.mark != Mark::Removed).collect();
+    let gone: Vec<&Line> = lines.iter().filter(|l| l.mark == Mark::Removed).collect();
+    let mut last_end: Option<u64> = None;
+    for l in &now {
+        let m = &l.now;
+        match last_end {
+            Some(end) if end == m.start => {}
+            Some(end) => {
+                let mut note = format!("  gap {}", style::big(m.start - end));
+                if end <= USER_TOP && m.start > USER_TOP {
+                    note += " (user space ends at 0x7fffffffffff; above it the kernel)";
+                }
+                for g in gone
+                    .iter()
+                    .filter(|g| g.now.start < m.start && g.now.end > end)
+                {
+                    note += &st.removed(&format!(
+                        "; - {} {} unmapped here",
+                        short_name(&g.now),
+                        style::size(g.now.size())
+                    ));
+                }
+                row(" ", &format!(":{}:", " ".repeat(WIDTH)), &note);
+                row(" ", &border, &format!(" {:#x}", m.start));
+            }
+            None => row(" ", &border, &format!(" {:#x}", m.start)),
+        }
+        let mut name = short_name(m);
+        name.truncate(WIDTH - 18);
+        let label = format!(
+            " {:<w$} {}  {:>9} ",
+            name,
+            m.perms,
+            style::size(m.size()),
+            w = WIDTH - 18
+        );
+        let mark = l.mark.symbol().to_string();
+        let (mark, label) = match l.mark {
+            Mark::Added => (st.added(&mark), st.added(&label)),
+            Mark::Changed => (st.changed(&mark), st.changed(&label)),
+            _ => (mark, label),
+        };
+        row(&mark, &format!("|{label}|"), "");
+        for _ in 0..extra_rows(m.size()) {
+            row(" ", &empty, "");
+        }
+        row(" ", &border, &format!(" {:#x}", m.end));
+        last_end = Some(m.end);
+    }
+    // Mappings gone from beyond the first or last one left.
+    for g in gone.iter().filter(|g| {
+        now.first().is_none_or(|f| g.now.end <= f.now.start)
+            || now.last().is_none_or(|l| g.now.start >= l.now.end)
+    }) {
+        out += &st.removed(&format!(
+            "- {} {} at {:#x} is unmapped\n",
+            short_name(&g.now),
+            style::size(g.now.size()),
+            g.now.start
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::diff;
+    use procfs::maps;
+
+    const STOP: &str = include_str!("../tests/data/stop-deleted-space.maps");
+
+    #[test]
+    fn boxes_in_address_order_with_gaps_collapsed() {
+        let now = maps::parse(STOP).unwrap();
+        let pic = draw(&diff(None, &now), Style::default());
+        let rows: Vec<&str> = pic.lines().collect();
+        assert_eq!(rows[0], "  +----------------------------------+ 0x400000");
+        assert!(rows[1] == "  | st op (deleted)  r--p      4 KiB |", "{pic}");
+        // The three program lines share borders: no gap between them.
+        assert_eq!(rows[2], "  +----------------------------------+ 0x401000");
+        assert!(rows[3].contains("r-xp"), "{pic}");
+        // Then the big hole up to [vvar], collapsed into one row.
+        assert!(rows[7].starts_with("  :"), "{pic}");
+        assert!(rows[7].ends_with("gap 127.3 TiB"), "{pic}");
+        // [vsyscall] is the last box.
+        assert!(rows[rows.len() - 2].contains("[vsyscall]"), "{pic}");
+        assert_eq!(
+            rows.last().unwrap(),
+            &"  +----------------------------------+ 0xffffffffff601000"
+        );
+        assert!(rows.iter().all(|r| !r.contains('\x1b')), "no colour");
+    }
+
+    #[test]
+    fn big_boxes_are_taller_and_unmapped_ones_are_named() {
+        let base = maps::parse(STOP).unwrap();
+        let mut with = base.clone();
+        with.push(
+            procfs::Mapping::parse("7f0000000000-7f0020000000 rw-p 00000000 00:00 0 ").unwrap(),
+        );
+        with.sort_by_key(|m| m.start);
+        let pic = draw(&diff(Some(&base), &with), Style::default());
+        let at = pic.lines().position(|r| r.contains("512 MiB")).unwrap();
+        let rows: Vec<&str> = pic.lines().collect();
+        assert!(rows[at].starts_with("+ | (anon)"), "{pic}");
+        assert!(rows[at + 1].starts_with("  |  "), "{pic}");
+        assert!(rows[at + 2].starts_with("  |  "), "{pic}");
+        let back = draw(&diff(Some(&with), &base), Style::default());
+        assert!(back.contains("- (anon) 512 MiB unmapped here"), "{back}");
+    }
+}

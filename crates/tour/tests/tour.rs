@@ -1,0 +1,568 @@
+//! The real tour on the real demos: the diff marks each lesson should
+//! show, the options, and what happens when things go wrong.
+//!
+//! No timing asserts: timeouts below are only there so that a broken
+//! tour fails instead of hanging, and are generous for a loaded machine.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use procfs::testing::tool;
+
+const TOUR: &str = env!("CARGO_BIN_EXE_tour");
+/// How long a whole tour step may take on a slow machine.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn tour_cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::new(TOUR);
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("TOUR_TIMEOUT");
+    cmd
+}
+
+fn tour(args: &[&str]) -> Output {
+    tour_cmd(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the tour")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
+/// is what came before the first stop.
+fn stops(out: &str) -> Vec<&str> {
+    out.split("\n-- ").collect()
+}
+
+/// The maps lines of one stop that carry `mark` and mention `what`.
+fn marked<'a>(stop: &'a str, mark: char, what: &str) -> Vec<&'a str> {
+    stop.lines()
+        .filter(|l| l.starts_with(&format!("{mark} ")) && l.contains(what))
+        .collect()
+}
+
+/// Runs the named demos through the tour and checks it went well.
+fn tour_ok(args: &[&str]) -> String {
+    let o = tour(args);
+    let (out, err) = text(&o);
+    assert!(
+        o.status.success(),
+        "tour {args:?}: {}\n{out}\n{err}",
+        o.status
+    );
+    assert!(out.contains("all exited 0"), "{out}");
+    assert!(!out.contains("not in this tree yet"), "{out}");
+    out
+}
+
+#[test]
+fn unknown_demo_lists_the_demos_and_exits_2() {
+    let o = tour(&["stop", "nosuch"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(out, "");
+    assert!(err.starts_with("error: unknown demo 'nosuch'"), "{err}");
+    for name in ["minimal", "stop", "brk", "stack", "mmap", "vdso"] {
+        assert!(err.contains(&format!("\n  {name} ")), "{name} in {err}");
+    }
+}
+
+#[test]
+fn bad_option_exits_2_with_usage() {
+    let o = tour(&["--frobnicate"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.starts_with("error: unknown option '--frobnicate'\nusage: cargo tour"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_names_every_demo_in_lecture_order() {
+    let o = tour(&["--list"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "minimal", "stop", "brk", "stack", "mmap", "sections", "fixed", "filemap", "pie",
+            "auxv", "vdso"
+        ]
+    );
+}
+
+#[test]
+fn minimal_is_read_while_it_sleeps_and_stop_shows_its_segments() {
+    let out = tour_ok(&["stop", "minimal"]);
+    // Lecture order, whatever order they were named in.
+    assert!(
+        out.find("1/2 minimal").unwrap() < out.find("2/2 stop").unwrap(),
+        "{out}"
+    );
+    let s = stops(&out);
+    assert_eq!(s.len(), 3, "{out}");
+    assert!(s[1].starts_with("minimal: asleep in nanosleep"), "{}", s[1]);
+    assert!(
+        s[1].contains("r-xp     4 KiB  minimal        .text"),
+        "{}",
+        s[1]
+    );
+    assert!(
+        !s[1].contains("rw-p     4 KiB  minimal"),
+        "minimal has no statics: {}",
+        s[1]
+    );
+    let stop = s[2];
+    assert!(stop.starts_with("stop: stop 1 of 1"), "{stop}");
+    assert!(stop.contains("  | stop: started"), "the narration: {stop}");
+    assert!(
+        stop.contains("r--p     4 KiB  stop           ELF + program headers, .rodata"),
+        "{stop}"
+    );
+    assert!(stop.contains(": code (_start, stop::main"), "{stop}");
+    assert!(stop.contains("statics (sys::lesson::NEXT_STOP)"), "{stop}");
+    for special in ["[stack]", "[vdso]", "[vvar]"] {
+        assert!(stop.contains(&format!("  {special}")), "{special}: {stop}");
+    }
+    assert!(!stop.contains("KiB  [heap]"), "{stop}");
+    // The first stop of a demo has nothing to compare with.
+    assert!(
+        marked(stop, '+', "").is_empty() && marked(stop, '~', "").is_empty(),
+        "{stop}"
+    );
+    assert!(out.contains("== stop: 1 stop, exited 0"), "{out}");
+}
+
+#[test]
+fn brk_heap_is_new_then_grown() {
+    let out = tour_ok(&["brk"]);
+    let s = stops(&out);
+    assert_eq!(s.len(), 4, "three stops: {out}");
+    assert!(!s[1].contains("KiB  [heap]"), "no heap line yet: {}", s[1]);
+    assert_eq!(marked(s[2], '+', "[heap]").len(), 1, "{}", s[2]);
+    let grown = marked(s[3], '~', "[heap]");
+    assert_eq!(grown.len(), 1, "{}", s[3]);
+    // 4100 bytes more: one or two pages, never a fraction.
+    assert!(
+        grown[0].contains("+4 KiB") || grown[0].contains("+8 KiB"),
+        "{}",
+        grown[0]
+    );
+    assert!(out.contains("First to last stop: + [heap]"), "{out}");
+}
+
+#[test]
+fn stack_grows_down() {
+    let out = tour_ok(&["stack"]);
+    let s = stops(&out);
+    let grown = marked(s[2], '~', "[stack]");
+    assert_eq!(grown.len(), 1, "{}", s[2]);
+    assert!(
+        grown[0].contains("132 KiB ->") && grown[0].contains("(grew down)"),
+        "{}",
+        grown[0]
+    );
+}
+
+#[test]
+fn mmap_512_mib_appears_then_is_gone() {
+    let out = tour_ok(&["mmap"]);
+    let s = stops(&out);
+    assert_eq!(s.len(), 5, "four stops: {out}");
+    assert_eq!(marked(s[2], '+', "512 MiB").len(), 1, "{}", s[2]);
+    // The 512 KiB mapping is new, maybe merged with its neighbour.
+    assert!(!marked(s[3], '+', "").is_empty(), "{}", s[3]);
+    // Gone: its own line removed, or cut from a merged line.
+    let gone = marked(s[4], '-', "512 MiB").len() + marked(s[4], '~', "-512 MiB").len();
+    assert_eq!(gone, 1, "{}", s[4]);
+}
+
+#[test]
+fn sections_addresses_point_at_their_lines() {
+    let out = tour_ok(&["sections"]);
+    let points: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<- "))
+        .collect();
+    for place in [
+        "(.text)",
+        "(.rodata)",
+        "(.data)",
+        "(.bss)",
+        "(stack)",
+        "(heap)",
+        "(mmap)",
+    ] {
+        let p: Vec<_> = points.iter().filter(|l| l.contains(place)).collect();
+        assert!(!p.is_empty(), "{place}: {out}");
+        assert!(p.iter().all(|l| l.ends_with(": as printed")), "{p:?}");
+    }
+}
+
+#[test]
+fn pie_moves_unless_no_aslr() {
+    let load = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("a PIE: loaded"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no load offset in {out}"))
+    };
+    let a = load(&tour_ok(&["--no-aslr", "pie"]));
+    let b = load(&tour_ok(&["--no-aslr", "pie"]));
+    assert_eq!(a, b, "--no-aslr: the same address twice");
+}
+
+#[test]
+fn auxv_region_is_marked_in_the_stack() {
+    let out = tour_ok(&["auxv"]);
+    assert!(
+        out.contains("<- 0x") && out.contains("initial stack pointer"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the argv strings") && out.contains("the environment strings"),
+        "{out}"
+    );
+}
+
+#[test]
+fn raw_prints_proc_lines_unchanged() {
+    let out = tour_ok(&["--raw", "stop"]);
+    let stop = stops(&out)[1];
+    let lines: Vec<&str> = stop
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("  |"))
+        .collect();
+    assert!(lines.len() >= 5, "{stop}");
+    for l in lines {
+        let m = procfs::Mapping::parse(l).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.to_string().trim_end(), l.trim_end(), "as /proc wrote it");
+        assert!(!l.contains("KiB"), "{l}");
+    }
+}
+
+#[test]
+fn diagram_draws_boxes_with_gaps() {
+    let out = tour_ok(&["--diagram", "brk"]);
+    let s = stops(&out);
+    assert!(s[2].contains("  +------"), "{}", s[2]);
+    assert!(
+        s[2].contains("+ | [heap]"),
+        "the new box is marked: {}",
+        s[2]
+    );
+    assert!(s[2].contains(":  gap "), "{}", s[2]);
+}
+
+#[test]
+fn colour_only_when_asked_for_by_a_terminal() {
+    // Not a terminal here: no escape codes even without NO_COLOR.
+    let o = Command::new(TOUR)
+        .args(["stop"])
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+}
+
+// ---- faults ---------------------------------------------------------------
+
+/// A tour started with piped stdin and stdout read line by line.
+struct Live {
+    child: Child,
+    lines: Receiver<String>,
+    seen: String,
+}
+
+impl Live {
+    fn start(args: &[&str], timeout: Option<&str>) -> Live {
+        let mut cmd = tour_cmd(args);
+        if let Some(t) = timeout {
+            cmd.env("TOUR_TIMEOUT", t);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if send.send(l).is_err() {
+                    return;
+                }
+            }
+        });
+        Live {
+            child,
+            lines,
+            seen: String::new(),
+        }
+    }
+
+    /// Reads until a line contains `what`; returns that line.
+    fn until(&mut self, what: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        while let Ok(l) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen += &l;
+            self.seen += "\n";
+            if l.contains(what) {
+                return l;
+            }
+        }
+        panic!("no {what:?} in:\n{}", self.seen);
+    }
+
+    /// The demo's pid from the pause prompt.
+    fn paused_pid(&mut self) -> u32 {
+        let l = self.until("paused: pid ");
+        l.split("pid ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                // Keep what is left, for the asserts.
+                while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+                    self.seen += &l;
+                    self.seen += "\n";
+                }
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the tour did not end:\n{}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill touches no memory.
+    assert_eq!(
+        unsafe { procfs::child::raw_kill(pid as i32, sig) },
+        0,
+        "kill {pid} {sig}"
+    );
+}
+
+/// Waits until `pid` is gone (or a zombie nobody reaps: no longer a
+/// process that runs or stops).
+fn assert_gone(pid: u32) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match procfs::stat::read(pid) {
+            Err(_) => return,
+            Ok(s) if s.state == 'Z' || s.state == 'X' => return,
+            Ok(s) => assert!(
+                Instant::now() < deadline,
+                "pid {pid} left behind, state {}",
+                s.state
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_demo_killed_while_paused_is_reported_at_once() {
+    let mut live = Live::start(&["--pause", "stop", "brk"], None);
+    let pid = live.paused_pid();
+    signal(pid, procfs::child::SIGKILL);
+    // stdin stays open, nobody pressed Enter: the tour notices by itself.
+    let l = live.until("was killed by");
+    assert!(
+        l.contains(&format!(
+            "stop (pid {pid}) was killed by SIGKILL (9) after stop 1"
+        )),
+        "{l}"
+    );
+    // The tour goes on with the next demo, then fails at the end.
+    live.paused_pid();
+    live.child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"\n\n\n\n")
+        .unwrap();
+    drop(live.child.stdin.take());
+    let status = live.wait();
+    assert_eq!(status.code(), Some(1), "{}", live.seen);
+    assert!(live.seen.contains("tour: FAILED: stop"), "{}", live.seen);
+    assert!(
+        live.seen.contains("== brk: 3 stops, exited 0"),
+        "{}",
+        live.seen
+    );
+}
+
+#[test]
+fn enter_continues_and_eof_ends_pausing() {
+    let mut live = Live::start(&["--pause", "brk"], None);
+    let pid = live.paused_pid();
+    assert_eq!(
+        procfs::stat::read(pid).unwrap().state,
+        'T',
+        "stopped while paused"
+    );
+    live.child.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
+    live.paused_pid();
+    drop(live.child.stdin.take());
+    assert!(live.wait().success(), "{}", live.seen);
+    assert!(live.seen.contains("no more pauses"), "{}", live.seen);
+}
+
+fn signal_to_tour_leaves_no_demo(sig: i32) {
+    let mut live = Live::start(&["--pause", "brk"], None);
+    let pid = live.paused_pid();
+    signal(live.child.id(), sig);
+    let status = live.wait();
+    assert!(!status.success(), "signal {sig}");
+    assert_gone(pid);
+}
+
+#[test]
+fn sigterm_to_the_tour_leaves_no_demo() {
+    signal_to_tour_leaves_no_demo(procfs::child::SIGTERM);
+}
+
+#[test]
+fn sighup_to_the_tour_leaves_no_demo() {
+    signal_to_tour_leaves_no_demo(1);
+}
+
+#[test]
+fn sigint_to_the_tour_leaves_no_demo() {
+    signal_to_tour_leaves_no_demo(2);
+}
+
+#[test]
+fn sigkill_to_the_tour_leaves_no_demo() {
+    signal_to_tour_leaves_no_demo(procfs::child::SIGKILL);
+}
+
+/// The pid of the tour's one child process.
+fn child_of(pid: u32) -> u32 {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let kids = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+            .collect::<String>();
+        if let Some(k) = kids.split_whitespace().next() {
+            return k.parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no child of {pid}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_running_demo_killed_from_elsewhere_is_reported() {
+    let mut live = Live::start(&["--exec", "sleep", "100"], None);
+    let pid = child_of(live.child.id());
+    signal(pid, procfs::child::SIGTERM);
+    let l = live.until("was killed by");
+    assert!(l.contains("SIGTERM (15)"), "{l}");
+    assert_eq!(live.wait().code(), Some(1));
+}
+
+#[test]
+fn a_demo_that_hangs_is_killed_after_the_time_limit() {
+    // `; exit`: the shell forks sleep instead of becoming it.
+    let mut live = Live::start(&["--exec", "sh", "-c", "sleep 100; exit"], Some("1"));
+    let pid = child_of(live.child.id());
+    let sleep = child_of(pid);
+    let l = live.until("neither stopped nor exited");
+    assert!(l.contains("within 1 s: killed it"), "{l}");
+    assert_eq!(live.wait().code(), Some(1));
+    assert_gone(pid);
+    assert_gone(sleep);
+}
+
+#[test]
+fn sigterm_while_a_demo_runs_leaves_no_demo() {
+    let mut live = Live::start(&["--exec", "sleep", "100"], None);
+    let pid = child_of(live.child.id());
+    signal(live.child.id(), procfs::child::SIGTERM);
+    assert!(!live.wait().success());
+    assert_gone(pid);
+}
+
+// ---- gdb ------------------------------------------------------------------
+
+#[test]
+fn gdb_script_prints_mappings_at_every_stop_and_ends_normally() {
+    let Some(gdb) = tool("gdb") else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--quiet", "-p", "brk"])
+        .status()
+        .unwrap();
+    assert!(built.success());
+    // The dev build of brk, wherever this test binary was built.
+    let target = Path::new(TOUR)
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("debug");
+    let o = Command::new(gdb)
+        .current_dir(&root)
+        .args(["-nx", "-batch", "-x", "scripts/gdb/maps.gdb"])
+        .arg(target.join("brk"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert_eq!(
+        out.matches("Mapped address spaces:").count(),
+        3,
+        "{out}\n{err}"
+    );
+    assert_eq!(out.matches("[heap]").count(), 2, "{out}");
+    assert!(out.contains("exited normally"), "{out}\n{err}");
+}
