@@ -250,10 +250,10 @@ impl Cli {
     /// One line naming the problem, then the usage line; exit status 2.
     pub fn usage_error(&self, what: &str, arg: &[u8]) -> ! {
         let usage = self.usage.as_bytes();
-        let end = usage
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(usage.len());
+        let mut end = 0;
+        while usage.get(end).is_some_and(|&b| b != b'\n') {
+            end += 1;
+        }
         let first = usage.get(..end).unwrap_or(usage);
         Line::new()
             .str("error: ")
@@ -273,6 +273,8 @@ impl Iterator for Cli {
     type Item = &'static [u8];
 
     /// The next argument that is not `-q`, `-h`, `--help` or `--`.
+    // Not inlined: it would be copied into every demo's argument loop.
+    #[inline(never)]
     fn next(&mut self) -> Option<&'static [u8]> {
         loop {
             let arg = self.rest.next()?;

@@ -28,15 +28,17 @@ ENFILE EMFILE ENOTTY ETXTBSY EFBIG ENOSPC ESPIPE EROFS EMLINK EPIPE EDOM ERANGE 
 EDEADLK ENAMETOOLONG ENOLCK ENOSYS ENOTEMPTY ELOOP";
 
 impl Errno {
-    /// The symbolic name (`"ENOMEM"`), or `None` past ELOOP (40).
-    pub fn name(self) -> Option<&'static str> {
-        // A hand-written scan: `str::split` would add half a kilobyte.
+    /// The symbolic name (`b"ENOMEM"`), or `None` past ELOOP (40).
+    pub fn name(self) -> Option<&'static [u8]> {
+        // A hand-written scan over bytes: `str::split` would add half a
+        // kilobyte, and `str` slicing a check for UTF-8 boundaries.
+        let names = NAMES.as_bytes();
         let mut start = 0;
         let mut number = 1;
-        for (i, &b) in NAMES.as_bytes().iter().chain(b" ").enumerate() {
+        for (i, &b) in names.iter().chain(b" ").enumerate() {
             if b == b' ' {
                 if number == self.0 {
-                    return NAMES.get(start..i);
+                    return names.get(start..i);
                 }
                 number += 1;
                 start = i + 1;
@@ -59,7 +61,7 @@ impl Line {
     /// Appends `ENOMEM`, or `errno 75` where no name is known.
     pub fn errno(&mut self, e: Errno) -> &mut Self {
         match e.name() {
-            Some(name) => self.str(name),
+            Some(name) => self.bytes(name),
             None => self.str("errno ").dec(u64::from(e.0)),
         }
     }
@@ -72,20 +74,22 @@ pub trait OrExit<T> {
 }
 
 impl<T> OrExit<T> for Result<T, Errno> {
+    #[inline]
     fn or_exit(self, what: &str) -> T {
         match self {
             Ok(v) => v,
-            Err(e) => {
-                Line::new()
-                    .str(what)
-                    .str(" failed: ")
-                    .errno(e)
-                    .str("\n")
-                    .write(STDERR);
-                crate::calls::exit(1)
-            }
+            Err(e) => fail(what, e),
         }
     }
+}
+
+/// Prints `WHAT failed: ENAME` on stderr and exits with status 1. Not
+/// generic and never inlined: one copy serves every `or_exit`.
+#[cold]
+#[inline(never)]
+pub fn fail(what: &str, e: Errno) -> ! {
+    Line::new().str(what).str(" failed: ").errno(e).str("\n").write(STDERR);
+    crate::calls::exit(1)
 }
 
 #[cfg(test)]
@@ -94,12 +98,12 @@ mod tests {
 
     #[test]
     fn names_follow_the_kernel_numbers() {
-        assert_eq!(Errno(1).name(), Some("EPERM"));
-        assert_eq!(Errno(12).name(), Some("ENOMEM"));
-        assert_eq!(Errno(22).name(), Some("EINVAL"));
-        assert_eq!(Errno(34).name(), Some("ERANGE"));
-        assert_eq!(Errno(38).name(), Some("ENOSYS"));
-        assert_eq!(Errno(40).name(), Some("ELOOP"));
+        assert_eq!(Errno(1).name(), Some(&b"EPERM"[..]));
+        assert_eq!(Errno(12).name(), Some(&b"ENOMEM"[..]));
+        assert_eq!(Errno(22).name(), Some(&b"EINVAL"[..]));
+        assert_eq!(Errno(34).name(), Some(&b"ERANGE"[..]));
+        assert_eq!(Errno(38).name(), Some(&b"ENOSYS"[..]));
+        assert_eq!(Errno(40).name(), Some(&b"ELOOP"[..]));
         assert_eq!(Errno(41).name(), None);
         assert_eq!(Errno(0).name(), None);
     }

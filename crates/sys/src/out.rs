@@ -9,6 +9,8 @@
 pub const STDOUT: usize = 1;
 pub const STDERR: usize = 2;
 
+use core::mem::MaybeUninit;
+
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Room for one line of narration; a longer line is written in pieces.
@@ -16,7 +18,9 @@ const CAPACITY: usize = 192;
 
 /// A line being built: `Line::new().str("brk = ").hex(brk).str("\n").write(STDERR)`.
 pub struct Line {
-    buf: [u8; CAPACITY],
+    /// Left uninitialised: zeroing it would cost a `memset` call (and a
+    /// GOT entry for it) in every demo. Only `buf[..len]` is ever read.
+    buf: MaybeUninit<[u8; CAPACITY]>,
     len: usize,
     /// Where a full buffer goes before more is appended (set by `write`).
     fd: usize,
@@ -30,11 +34,7 @@ impl Default for Line {
 
 impl Line {
     pub const fn new() -> Self {
-        Line {
-            buf: [0; CAPACITY],
-            len: 0,
-            fd: STDERR,
-        }
+        Line { buf: MaybeUninit::uninit(), len: 0, fd: STDERR }
     }
 
     /// Sends a full buffer on to stdout instead of stderr.
@@ -44,17 +44,18 @@ impl Line {
     }
 
     /// Appends raw bytes (an argument, an environment string).
+    // Never inlined, like the other appenders: a demo calls them dozens of
+    // times, and one shared copy keeps it under its size budget.
+    #[inline(never)]
     pub fn bytes(&mut self, s: &[u8]) -> &mut Self {
         for &b in s {
-            if self.len == CAPACITY {
+            if self.len >= CAPACITY {
                 self.flush();
             }
-            // `get_mut`, not `[]`: no bounds-check panic, whose message
-            // formatting would pull kilobytes of core::fmt into every demo.
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = b;
-                self.len += 1;
-            }
+            // SAFETY: len < CAPACITY after the flush above, so the byte
+            // lands inside `buf`.
+            unsafe { self.buf.as_mut_ptr().cast::<u8>().add(self.len).write(b) };
+            self.len += 1;
         }
         self
     }
@@ -64,34 +65,29 @@ impl Line {
     }
 
     /// Appends `n` in decimal.
-    pub fn dec(&mut self, mut n: u64) -> &mut Self {
-        let mut digits = [0u8; 20]; // u64::MAX has 20 digits
+    pub fn dec(&mut self, n: u64) -> &mut Self {
+        self.digits(n, 10)
+    }
+
+    /// Appends `n` as `0x…` in lower-case hex, as /proc/PID/maps writes it.
+    pub fn hex(&mut self, n: u64) -> &mut Self {
+        self.str("0x").digits(n, 16)
+    }
+
+    /// The digits of `n` in `radix` (10 or 16), most significant first.
+    #[inline(never)]
+    fn digits(&mut self, mut n: u64, radix: u64) -> &mut Self {
+        let mut digits = [0u8; 20]; // u64::MAX has 20 decimal digits
         let mut i = digits.len();
         while let Some(d) = digits.get_mut(i.wrapping_sub(1)) {
-            *d = b'0' + (n % 10) as u8;
+            *d = HEX_DIGITS[(n % radix) as usize & 0xf];
             i -= 1;
-            n /= 10;
+            n /= radix;
             if n == 0 {
                 break;
             }
         }
         self.bytes(digits.get(i..).unwrap_or_default())
-    }
-
-    /// Appends `n` as `0x…` in lower-case hex, as /proc/PID/maps writes it.
-    pub fn hex(&mut self, n: u64) -> &mut Self {
-        let mut digits = [0u8; 16];
-        let mut i = digits.len();
-        let mut rest = n;
-        while let Some(d) = digits.get_mut(i.wrapping_sub(1)) {
-            *d = HEX_DIGITS[(rest & 0xf) as usize];
-            i -= 1;
-            rest >>= 4;
-            if rest == 0 {
-                break;
-            }
-        }
-        self.str("0x").bytes(digits.get(i..).unwrap_or_default())
     }
 
     /// Appends a size the way a student reads it: `4100 bytes`, `132 KiB`,
@@ -109,7 +105,8 @@ impl Line {
 
     /// What has been collected, not yet written.
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        // SAFETY: `bytes` has written the first `len` (<= CAPACITY) bytes.
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), self.len) }
     }
 
     fn flush(&mut self) {
