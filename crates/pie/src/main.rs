@@ -27,10 +27,11 @@ const USAGE: &str = "usage: pie [-q]
 Stops itself once; look where the kernel loaded the program this time.
   -q   no narration\n";
 
-/// A static that holds a pointer. The linker cannot know the address of
-/// the text, so it writes its offset from the load address and an
-/// R_X86_64_RELATIVE relocation that says "add the load address here".
-static GREETING: &str = "pie: this line was found through a pointer that _start_pie relocated\n";
+/// A static that holds a pointer. The linker cannot know where the text
+/// will be, so it leaves the word 0 and records the text's offset in the
+/// image as the addend of an R_X86_64_RELATIVE relocation: "load address
+/// plus this, here" (`readelf -r`).
+static GREETING: &str = "pie: read through a pointer that _start_pie relocated\n";
 
 unsafe extern "C" {
     /// The ELF header, first byte of the image (lld defines it). Linked at

@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_pie");
 const AT_BASE: u64 = 7;
 const AT_ENTRY: u64 = 9;
 /// The text GREETING points to (src/main.rs).
-const GREETING: &str = "pie: this line was found through a pointer that _start_pie relocated\n";
+const GREETING: &str = "pie: read through a pointer that _start_pie relocated\n";
 
 /// One `Elf64_Rela` of .rela.dyn: where, which type, what to add.
 #[derive(Debug)]

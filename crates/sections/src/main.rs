@@ -28,13 +28,13 @@
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use sys::out::{STDERR, STDOUT};
+use sys::args::same;
 use sys::{Args, Cli, Line, OrExit};
 
 const USAGE: &str = "usage: sections [-q] [--array] [--data-string]
-Prints NAME PLACE ADDRESS of one object in each place, then stops once.
-  --array        also 10 integers in .bss
-  --data-string  also a string in .data, not .rodata
-  -q             no narration\n";
+Prints NAME PLACE ADDRESS of an object in each place, then stops.
+  --array        10 integers more in .bss
+  --data-string  a string in .data, not .rodata\n";
 
 /// One page: the unit of brk and mmap on x86-64 (`getpagesize(2)`).
 const PAGE: usize = 4096;
@@ -64,10 +64,12 @@ fn main(args: Args) {
     let (mut array, mut data_string) = (false, false);
     let mut cli = Cli::new(&args, USAGE);
     while let Some(arg) = cli.next() {
-        match arg {
-            b"--array" => array = true,
-            b"--data-string" => data_string = true,
-            _ => cli.reject(arg),
+        if same(arg, b"--array") {
+            array = true;
+        } else if same(arg, b"--data-string") {
+            data_string = true;
+        } else {
+            cli.reject(arg);
         }
     }
 
@@ -131,7 +133,7 @@ fn main(args: Args) {
     if !cli.quiet {
         let _ = sys::write(STDERR, LOOK.as_bytes());
         if data_string {
-            let _ = sys::write(STDERR, b"  data_str is writable: ");
+            // Changed above: .data is writable, and comes from the file.
             let _ = sys::write(STDERR, data_str);
         }
     }

@@ -250,7 +250,7 @@ fn data_string_moves_from_the_read_only_line_to_the_writable_one() {
     assert_eq!(run.bytes(data.addr, 17), b"salve, simpatia!\n");
     assert_eq!(run.bytes(rodata.addr, 17), b"Salve, simpatia!\n");
     assert!(
-        run.walk.stderr.contains("writable: salve"),
+        run.walk.stderr.contains("\nsalve, simpatia!\n"),
         "{}",
         run.walk.stderr
     );

@@ -33,15 +33,14 @@ impl Errno {
         // A hand-written scan over bytes: `str::split` would add half a
         // kilobyte, and `str` slicing a check for UTF-8 boundaries.
         let names = NAMES.as_bytes();
-        let mut start = 0;
-        let mut number = 1;
-        for (i, &b) in names.iter().chain(b" ").enumerate() {
-            if b == b' ' {
+        let (mut number, mut start) = (1, 0);
+        for end in 0..=names.len() {
+            if names.get(end).is_none_or(|&b| b == b' ') {
                 if number == self.0 {
-                    return names.get(start..i);
+                    return names.get(start..end);
                 }
                 number += 1;
-                start = i + 1;
+                start = end + 1;
             }
         }
         None

@@ -78,16 +78,16 @@ impl Line {
     #[inline(never)]
     fn digits(&mut self, mut n: u64, radix: u64) -> &mut Self {
         let mut digits = [0u8; 20]; // u64::MAX has 20 decimal digits
-        let mut i = digits.len();
-        while let Some(d) = digits.get_mut(i.wrapping_sub(1)) {
-            *d = HEX_DIGITS[(n % radix) as usize & 0xf];
-            i -= 1;
+        let mut start = digits.len();
+        for slot in digits.iter_mut().rev() {
+            *slot = HEX_DIGITS[(n % radix) as usize & 0xf];
+            start -= 1;
             n /= radix;
             if n == 0 {
                 break;
             }
         }
-        self.bytes(digits.get(i..).unwrap_or_default())
+        self.bytes(digits.get(start..).unwrap_or_default())
     }
 
     /// Appends a size the way a student reads it: `4100 bytes`, `132 KiB`,
