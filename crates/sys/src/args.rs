@@ -208,8 +208,6 @@ pub struct Cli {
     pub quiet: bool,
     /// `usage: NAME …` first line, then a description for `--help`.
     usage: &'static str,
-    /// After `--` everything is an operand.
-    operands_only: bool,
 }
 
 impl Cli {
@@ -218,7 +216,6 @@ impl Cli {
             rest: args.args(),
             quiet: false,
             usage,
-            operands_only: false,
         }
     }
 
@@ -250,7 +247,7 @@ impl Cli {
 
     /// An argument the demo has no place for.
     pub fn reject(&self, arg: &[u8]) -> ! {
-        if arg.len() > 1 && arg[0] == b'-' && !self.operands_only {
+        if arg.len() > 1 && arg.first() == Some(&b'-') {
             self.usage_error("unknown option '", arg)
         } else {
             self.usage_error("unexpected argument '", arg)
@@ -279,26 +276,23 @@ impl Cli {
     }
 }
 
-/// Yields every argument that is not `-q`, `-h`, `--help` or `--`.
+/// Yields every argument that is not `-q`, `-h` or `--help`. (No demo takes
+/// an operand that starts with `-`, so there is no `--` either.)
 impl Iterator for Cli {
     type Item = &'static [u8];
 
-    /// The next argument that is not `-q`, `-h`, `--help` or `--`.
+    /// The next argument that is not `-q`, `-h` or `--help`.
     // Not inlined: it would be copied into every demo's argument loop.
     #[inline(never)]
     fn next(&mut self) -> Option<&'static [u8]> {
         loop {
             let arg = self.rest.next()?;
-            if self.operands_only {
-                return Some(arg);
-            }
             match arg {
                 b"-q" => self.quiet = true,
                 b"-h" | b"--help" => {
                     let _ = crate::calls::write(STDOUT, self.usage.as_bytes());
                     crate::calls::exit(0)
                 }
-                b"--" => self.operands_only = true,
                 _ => return Some(arg),
             }
         }

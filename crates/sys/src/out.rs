@@ -65,11 +65,13 @@ impl Line {
     }
 
     /// Appends `n` in decimal.
+    #[inline(never)]
     pub fn dec(&mut self, n: u64) -> &mut Self {
         self.digits(n, 10)
     }
 
     /// Appends `n` as `0x…` in lower-case hex, as /proc/PID/maps writes it.
+    #[inline(never)]
     pub fn hex(&mut self, n: u64) -> &mut Self {
         self.str("0x").digits(n, 16)
     }

@@ -1,0 +1,255 @@
+//! Just enough ELF to find a function in the vDSO by name and version,
+//! the way a dynamic linker would (and as the kernel's own example,
+//! tools/testing/selftests/vDSO/parse_vdso.c, does).
+//!
+//! The vDSO is a complete shared library the kernel maps into every
+//! process: ELF header, program headers, a PT_DYNAMIC segment that points
+//! at the dynamic symbol table (.dynsym), its strings (.dynstr), a hash
+//! table (whose size gives the number of symbols) and the symbol versions.
+//!
+//! Structures and constants: `elf(5)` and the kernel's
+//! `include/uapi/linux/elf.h`. Instead of copying whole structs we read
+//! only the fields we use, each named below as elf(5) names it, at its
+//! offset in its struct, through one bounds-checked reader,
+//! [`Image::read`].
+
+/// `Elf64_Ehdr`: `e_ident` starts with the magic `\x7fELF` and the class,
+/// ELFCLASS64 (2); then where the program headers are (8 bytes) and how
+/// many there are (2).
+const MAGIC_AND_CLASS: &[u8] = b"\x7fELF\x02";
+const E_PHOFF: usize = 32;
+const E_PHNUM: usize = 56;
+
+/// `Elf64_Phdr` (56 bytes in a 64-bit ELF): `p_type` (4 bytes), `p_offset`, `p_vaddr`,
+/// `p_memsz` (8 each); the types we look for.
+const PHDR_SIZE: usize = 56;
+const P_TYPE: usize = 0;
+const P_OFFSET: usize = 8;
+const P_VADDR: usize = 16;
+const P_MEMSZ: usize = 40;
+const PT_LOAD: usize = 1;
+const PT_DYNAMIC: usize = 2;
+
+/// `Elf64_Dyn` (16 bytes): `d_tag` and `d_val` (8 each); the tags we read.
+const DYN_SIZE: usize = 16;
+const D_TAG: usize = 0;
+const D_VAL: usize = 8;
+const DT_NULL: usize = 0;
+const DT_HASH: usize = 4;
+const DT_STRTAB: usize = 5;
+const DT_SYMTAB: usize = 6;
+const DT_VERSYM: usize = 0x6fff_fff0;
+const DT_VERDEF: usize = 0x6fff_fffc;
+
+/// DT_HASH: `nbucket`, `nchain` (4 bytes each), …: one chain entry per
+/// symbol. The x86 vDSO is linked with --hash-style=both
+/// (arch/x86/entry/vdso/Makefile), so DT_HASH is there; DT_GNU_HASH
+/// holds no count.
+const HASH_NCHAIN: usize = 4;
+
+/// `Elf64_Sym` (24 bytes): `st_name` (4), `st_info` (1: binding in the
+/// high 4 bits, type in the low 4), `st_shndx` (2; SHN_UNDEF: not defined
+/// here), `st_value` (8).
+const SYM_SIZE: usize = 24;
+const ST_NAME: usize = 0;
+const ST_INFO: usize = 4;
+const ST_SHNDX: usize = 6;
+const ST_VALUE: usize = 8;
+const STB_GLOBAL: usize = 1;
+const STB_WEAK: usize = 2;
+const STT_FUNC: usize = 2;
+const SHN_UNDEF: usize = 0;
+
+/// `.gnu.version` (DT_VERSYM): one 2-byte entry per symbol; the low 15
+/// bits are a version index, the top bit marks a hidden symbol (still
+/// callable from here).
+const VERSYM_INDEX: usize = 0x7fff;
+
+/// `Elf64_Verdef`, one version the library defines (`LINUX_2.6`):
+/// `vd_flags`, `vd_ndx` (2 bytes each), `vd_aux`, `vd_next` (4 each);
+/// `Elf64_Verdaux`: `vda_name` (4), the version's name. `vd_flags`
+/// VER_FLG_BASE: this Verdef names the library itself, not a version.
+const VD_FLAGS: usize = 2;
+const VD_NDX: usize = 4;
+const VD_AUX: usize = 12;
+const VD_NEXT: usize = 16;
+const VDA_NAME: usize = 0;
+const VER_FLG_BASE: usize = 1;
+
+/// The page the ELF and program headers must fit in: the part of the
+/// image we may read before we know its size (`getpagesize(2)`).
+const FIRST_PAGE: usize = 4096;
+
+/// A shared library as it lies in memory.
+pub struct Image {
+    /// The whole image. Every read is a bounds-checked `get` on it; a
+    /// read outside gives 0, as if the image were followed by zeros: 0
+    /// ends every walk below (DT_NULL, `vd_next`) and matches no name, so
+    /// a damaged image finds nothing, and never makes us fault or panic.
+    bytes: &'static [u8],
+    /// Added to an address of the library (`d_val`, `st_value`) to get an
+    /// offset into the image: `p_offset - p_vaddr` of its PT_LOAD.
+    bias: usize,
+    /// Offsets of the tables in the image; 0 (where the ELF header is,
+    /// never a table) if the library has none.
+    symtab: usize,
+    strtab: usize,
+    versym: usize,
+    verdef: usize,
+    /// Number of entries of the symbol table.
+    pub symbols: usize,
+}
+
+/// The `len`-byte field (1 to 8) at `at` in `bytes`: a little-endian
+/// number (ELFDATA2LSB, as on every x86-64), or 0 if it does not lie
+/// inside. One reader for every size, byte by byte, so no read needs to
+/// be aligned.
+#[inline(never)] // called from two dozen places
+fn read(bytes: &[u8], at: usize, len: usize) -> usize {
+    let mut value = 0;
+    // (An `at + len` that wraps around gives an empty range: None.)
+    if let Some(field) = bytes.get(at..at.wrapping_add(len)) {
+        // The most significant byte is the last one.
+        for &byte in field.iter().rev() {
+            value = value << 8 | usize::from(byte);
+        }
+    }
+    value
+}
+
+impl Image {
+    /// Checks the ELF header at `base`, finds the image's size from its
+    /// PT_LOAD, and the tables its PT_DYNAMIC points at.
+    ///
+    /// # Safety
+    /// `base` must be the address of a mapped ELF image that stays mapped
+    /// and readable, at least its first page and, if that holds an ELF
+    /// header, all that its PT_LOAD describes: AT_SYSINFO_EHDR
+    /// (`getauxval(3)`).
+    pub unsafe fn new(base: usize) -> Option<Image> {
+        // SAFETY: the caller promises the first page; until the PT_LOAD
+        // tells the size, we read only the headers in it.
+        let page = unsafe { core::slice::from_raw_parts(base as *const u8, FIRST_PAGE) };
+        if !page.starts_with(MAGIC_AND_CLASS) {
+            return None;
+        }
+        let (mut load, mut dynamic) = (0, 0);
+        for i in 0..read(page, E_PHNUM, 2) {
+            let ph = read(page, E_PHOFF, 8).wrapping_add(i * PHDR_SIZE);
+            match read(page, ph + P_TYPE, 4) {
+                PT_LOAD if load == 0 => load = ph,
+                PT_DYNAMIC => dynamic = ph,
+                _ => {}
+            }
+        }
+        // Both lie after the ELF header, so 0 means "not found".
+        if load == 0 || dynamic == 0 {
+            return None;
+        }
+        let offset = read(page, load + P_OFFSET, 8);
+        // The one PT_LOAD covers the whole image, headers included.
+        let size = offset.checked_add(read(page, load + P_MEMSZ, 8))?;
+        let mut image = Image {
+            // SAFETY: the caller promises all that the PT_LOAD describes.
+            bytes: unsafe { core::slice::from_raw_parts(base as *const u8, size) },
+            bias: offset.wrapping_sub(read(page, load + P_VADDR, 8)),
+            symtab: 0,
+            strtab: 0,
+            versym: 0,
+            verdef: 0,
+            symbols: 0,
+        };
+        let (mut at, mut hash) = (read(page, dynamic + P_OFFSET, 8), 0);
+        loop {
+            let offset = image.offset(image.read(at + D_VAL, 8));
+            match image.read(at + D_TAG, 8) {
+                DT_NULL => break,
+                DT_SYMTAB => image.symtab = offset,
+                DT_STRTAB => image.strtab = offset,
+                DT_VERSYM => image.versym = offset,
+                DT_VERDEF => image.verdef = offset,
+                DT_HASH => hash = offset,
+                _ => {}
+            }
+            at += DYN_SIZE;
+        }
+        if image.symtab == 0 || image.strtab == 0 || hash == 0 {
+            return None;
+        }
+        image.symbols = image.read(hash + HASH_NCHAIN, 4);
+        Some(image)
+    }
+
+    /// The image's size in bytes (what [vdso] in /proc/PID/maps rounds up
+    /// to whole pages).
+    pub fn size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The `len`-byte field at offset `at` of the image ([`read`]).
+    fn read(&self, at: usize, len: usize) -> usize {
+        read(self.bytes, at, len)
+    }
+
+    /// Turns an address of the library into an offset in the image, 0
+    /// if it lies outside.
+    fn offset(&self, addr: usize) -> usize {
+        let offset = addr.wrapping_add(self.bias);
+        if offset < self.size() { offset } else { 0 }
+    }
+
+    /// Whether the NUL-terminated string at `offset` in the string table
+    /// is `name`.
+    fn string_is(&self, offset: usize, name: &[u8]) -> bool {
+        let at = self.strtab.wrapping_add(offset);
+        self.bytes
+            .get(at..)
+            .is_some_and(|s| s.starts_with(name) && s.get(name.len()) == Some(&0))
+    }
+
+    /// The index (`vd_ndx`) of the version named `version`, 0 if the
+    /// library defines none: walks the Verdefs (`.gnu.version_d`).
+    fn version_index(&self, version: &[u8]) -> usize {
+        let mut at = self.verdef;
+        while at != 0 {
+            let aux = at.wrapping_add(self.read(at + VD_AUX, 4));
+            if self.read(at + VD_FLAGS, 2) & VER_FLG_BASE == 0
+                && self.string_is(self.read(aux + VDA_NAME, 4), version)
+            {
+                return self.read(at + VD_NDX, 2);
+            }
+            match self.read(at + VD_NEXT, 4) {
+                0 => break,
+                next => at = at.wrapping_add(next),
+            }
+        }
+        0
+    }
+
+    /// The address of function `name` of version `version`, as a dynamic
+    /// linker would bind `name@version`.
+    pub fn lookup(&self, name: &[u8], version: &[u8]) -> Option<usize> {
+        // A library with versions (the vDSO has them) must define
+        // `version` (index 1 and up), and the symbol must carry its index.
+        let versioned = self.versym != 0 && self.verdef != 0;
+        let wanted = self.version_index(version);
+        if versioned && wanted == 0 {
+            return None;
+        }
+        for i in 0..self.symbols {
+            let sym = self.symtab + i * SYM_SIZE;
+            let info = self.read(sym + ST_INFO, 1);
+            let binding = info >> 4;
+            if info & 0xf == STT_FUNC
+                && (binding == STB_GLOBAL || binding == STB_WEAK)
+                && self.read(sym + ST_SHNDX, 2) != SHN_UNDEF
+                && self.string_is(self.read(sym + ST_NAME, 4), name)
+                && (!versioned || self.read(self.versym + i * 2, 2) & VERSYM_INDEX == wanted)
+            {
+                let offset = self.offset(self.read(sym + ST_VALUE, 8));
+                return Some(self.bytes.as_ptr() as usize + offset);
+            }
+        }
+        None
+    }
+}
