@@ -258,7 +258,14 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 
 /// The syscall names of `bin args` under `strace -qq`, in order. When
 /// the demo stops itself (a ptrace stop, state `t`), it is continued.
+///
+/// Only the demo is continued, never strace's child before its execve:
+/// that child stops itself until strace has attached, and a SIGCONT then
+/// would let it run, untraced, to the end (an empty log).
 pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
+    // The kernel's comm: the file name, cut to TASK_COMM_LEN - 1 = 15 bytes.
+    let name = Path::new(bin).file_name().unwrap().to_string_lossy();
+    let comm: String = name.chars().take(15).collect();
     let log = std::env::temp_dir().join(format!("mmm-strace-{}-{}", std::process::id(), unique()));
     let mut cmd = Command::new(strace);
     cmd.arg("-qq")
@@ -280,7 +287,8 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
             .split_whitespace()
             .filter_map(|p| p.parse::<i32>().ok())
         {
-            if stat::read(pid as u32).is_ok_and(|s| s.state == 't' || s.state == 'T') {
+            let stopped_demo = |s: stat::Stat| (s.state == 't' || s.state == 'T') && s.comm == comm;
+            if stat::read(pid as u32).is_ok_and(stopped_demo) {
                 // SAFETY: kill touches no memory.
                 unsafe { crate::child::raw_kill(pid, crate::child::SIGCONT) };
             }
@@ -288,12 +296,10 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
     };
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    assert_eq!(
-        end,
-        Event::Exited(0),
-        "strace {bin}: {}",
-        err.join().unwrap()
-    );
+    if end != Event::Exited(0) {
+        panic!("strace {bin}: {end:?}: {}", err.join().unwrap());
+    }
+    assert!(!text.is_empty(), "strace {bin}: empty log; {}", err.join().unwrap());
     text.lines()
         .filter_map(|l| {
             let name = l.split('(').next()?;
