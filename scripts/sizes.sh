@@ -9,8 +9,10 @@
 # Limits (exit 1 when one is broken):
 #   minimal  <= 1024 bytes stripped: one screen of `xxd`; the seed's RWX
 #            binary was 1712.
-#   others   <= 4096 bytes stripped (the one page their code maps), and
-#            they aim for 2048 ("over aim" is printed, not an error).
+#   others   <= 4096 bytes stripped: the whole file fits in its first
+#            page, so the program's three maps lines all show offset 0 and
+#            are the same file page, mapped three times. They aim for 2048
+#            ("over aim" is printed, not an error).
 #   auxv, vdso <= 8192: the two that parse what the kernel hands over.
 #            auxv names all 40-odd AT_ types and escapes arbitrary
 #            argv/envp bytes; vdso reads an ELF dynamic symbol table with

@@ -27,9 +27,16 @@ const DROP_UNWIND: &str = "
 fn main() {
     let env = |name: &str| std::env::var(name).expect("cargo sets it for build scripts");
     let root = Path::new(&env("CARGO_MANIFEST_DIR")).join("../..");
-    let script = root.join("linker.ld").canonicalize().expect("linker.ld at the workspace root");
+    let script = root
+        .join("linker.ld")
+        .canonicalize()
+        .expect("linker.ld at the workspace root");
     let out = env("OUT_DIR");
-    let unwind = if env("PROFILE") == "debug" { KEEP_UNWIND } else { DROP_UNWIND };
+    let unwind = if env("PROFILE") == "debug" {
+        KEEP_UNWIND
+    } else {
+        DROP_UNWIND
+    };
     std::fs::write(Path::new(&out).join("unwind.ld"), unwind).expect("write unwind.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rerun-if-changed=../sys/build_demo.rs");

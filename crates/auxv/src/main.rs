@@ -100,11 +100,11 @@ fn main(args: Args) {
 
     // argv[] starts right above argc, envp[] after argv's NULL. One Line
     // serves every line: `write` empties it.
-    let start = args.stack as usize;
+    let start = args.stack();
     let line = &mut Line::new();
-    put(line.to_stdout(), "argc ", args.argc as u64);
+    put(line.to_stdout(), "argc ", args.argc() as u64);
     at(line, " at ", start);
-    at(line, ", auxv[] at ", args.auxv as usize);
+    at(line, ", auxv[] at ", args.auxv_start());
     end_line(line);
 
     show_strings(line, "argv[", args.argv());

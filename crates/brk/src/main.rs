@@ -32,7 +32,7 @@
 #![no_main]
 
 use sys::out::STDERR;
-use sys::{Args, Cli, Line, OrExit};
+use sys::{Args, Cli, Line, OrExit, PAGE_SIZE};
 
 const USAGE: &str = "usage: brk [-q] [INCREMENT]
 Moves the program break up twice by INCREMENT (4100; 64K, 1M), stopping around.\n";
@@ -40,10 +40,6 @@ Moves the program break up twice by INCREMENT (4100; 64K, 1M), stopping around.\
 /// Seed 001's increment: a little more than one page, to show that the
 /// kernel maps whole pages.
 const DEFAULT_INCREMENT: usize = 4100;
-
-/// The x86-64 page size (`getconf PAGESIZE`; `PAGE_SIZE` in
-/// arch/x86/include/asm/page_types.h).
-const PAGE: usize = 4096;
 
 sys::entry!(main);
 
@@ -72,24 +68,13 @@ fn main(args: Args) {
     }
 }
 
-/// `sbrk(increment)` done by hand, as the seed did: ask where the break
-/// is, then ask for it `increment` bytes higher.
+/// `sbrk(increment)`, as the seed did it: `brk(0)` asks where the break
+/// is, `brk(old + increment)` moves it (`sys::sbrk` makes both calls; a
+/// refusal comes back as ENOMEM, since the raw syscall just returns the
+/// old break).
 fn grow(increment: usize, quiet: bool) {
-    let old = sys::brk(0);
-    // An increment so large that the sum wraps around would ask the
-    // kernel to *shrink* the heap. Ask for 0 instead, which can never
-    // move the break, so the check below reports the failure.
-    let wanted = old.checked_add(increment).unwrap_or(0);
-    let new = sys::brk(wanted);
-    // The raw syscall does not return -errno: on failure (RLIMIT_DATA,
-    // no room, no memory) it returns the break unchanged. glibc's brk()
-    // turns that into ENOMEM, and so do we.
-    let moved = if new == wanted {
-        Ok(())
-    } else {
-        Err(sys::errno::ENOMEM)
-    };
-    moved.or_exit("brk");
+    let old = sys::sbrk(increment).or_exit("brk");
+    let new = old + increment;
     if !quiet {
         Line::new()
             .str("brk: break ")
@@ -97,7 +82,7 @@ fn grow(increment: usize, quiet: bool) {
             .str(" -> ")
             .hex(new as u64)
             .str("\n  [heap] is whole pages: it ends at the next page boundary, ")
-            .hex(new.next_multiple_of(PAGE) as u64)
+            .hex(new.next_multiple_of(PAGE_SIZE) as u64)
             .str("\n")
             .write(STDERR);
     }

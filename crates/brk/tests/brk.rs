@@ -82,6 +82,16 @@ fn a_refused_break_is_enomem_with_status_1() {
 }
 
 #[test]
+fn an_increment_that_would_wrap_around_is_enomem_too() {
+    // old + increment overflows: asking the kernel would *shrink* the
+    // heap, so sbrk refuses before asking, the way the kernel would.
+    let w = walk(command(BIN, &["-q", "18446744073709551615"]));
+    assert_eq!(w.stops.len(), 1);
+    assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
+    assert_eq!(w.stderr, "brk failed: ENOMEM\n");
+}
+
+#[test]
 fn quiet_is_silent() {
     let w = walk_ok(BIN, &["-q"], 3);
     assert_eq!((w.stdout.as_str(), w.stderr.as_str()), ("", ""));

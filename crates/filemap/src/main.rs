@@ -32,13 +32,9 @@ memory (00:00 0); its fd is closed already\n";
 sys::entry!(main);
 
 fn main(args: Args) {
-    let mut cli = Cli::new(&args, USAGE);
-    if let Some(arg) = cli.next() {
-        cli.reject(arg);
-    }
-    let quiet = cli.quiet;
+    let quiet = Cli::quiet_only(&args, USAGE);
 
-    let fd = sys::open(SELF_EXE, sys::O_RDONLY | sys::O_CLOEXEC).or_exit("open /proc/self/exe");
+    let fd = sys::openat(SELF_EXE, sys::O_RDONLY | sys::O_CLOEXEC).or_exit("open /proc/self/exe");
     let size = sys::lseek(fd, 0, sys::SEEK_END).or_exit("lseek");
     // SAFETY: no MAP_FIXED: the kernel picks a free range.
     let file = unsafe { sys::mmap(0, size, sys::PROT_READ, sys::MAP_PRIVATE, fd as isize, 0) }

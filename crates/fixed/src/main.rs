@@ -6,9 +6,10 @@
 //!   the program at 0x400000: one anonymous page exactly where we asked.
 //! - Stop 2: page 0. As a normal user the kernel refused with EPERM: no
 //!   process may map below `vm.mmap_min_addr` (printed, from
-//!   /proc/sys/vm/mmap_min_addr) without CAP_SYS_RAWIO. As root, which
-//!   has that capability, the kernel allowed it: maps then starts with
-//!   `00000000-00001000 rw-p`, and a NULL pointer points at real memory.
+//!   /proc/sys/vm/mmap_min_addr) without CAP_SYS_RAWIO. With that
+//!   capability (root has it, but not always inside a container) the
+//!   kernel allowed it: maps then starts with `00000000-00001000 rw-p`,
+//!   and a NULL pointer points at real memory.
 //!
 //! stdout, at stop 2: `mmap_min_addr N`, then `page_zero mapped` or
 //! `page_zero refused ERRNO`. Exit 0 either way.
@@ -16,7 +17,7 @@
 #![no_main]
 
 use sys::out::{STDERR, STDOUT};
-use sys::{Args, Cli, Errno, Line, OrExit};
+use sys::{Args, Cli, Errno, Line, OrExit, PAGE_SIZE};
 
 const USAGE: &str = "usage: fixed [-q]
 A page at 0x40000, then page 0 (vm.mmap_min_addr); a stop after each.
@@ -25,22 +26,18 @@ A page at 0x40000, then page 0 (vm.mmap_min_addr); a stop after each.
 /// Seed 002's fixed address: 256 KiB, below the program at 0x400000 and
 /// above any usual vm.mmap_min_addr (4096 or 65536).
 const FIXED_ADDR: usize = 0x4_0000;
-/// One page on x86-64 (`getpagesize(2)`).
-const PAGE: usize = 4096;
-/// The lowest address mmap hands out without CAP_SYS_RAWIO
-/// (Documentation/admin-guide/sysctl/vm.rst, "mmap_min_addr").
-const MMAP_MIN_ADDR: &[u8] = b"/proc/sys/vm/mmap_min_addr\0";
+/// Where the kernel tells the lowest address mmap hands out without
+/// CAP_SYS_RAWIO (Documentation/admin-guide/sysctl/vm.rst, "mmap_min_addr").
+const MMAP_MIN_ADDR_PATH: &[u8] = b"/proc/sys/vm/mmap_min_addr\0";
+/// Room for that file's text: at most 20 digits (u64) and a newline.
+const NUMBER_LINE: usize = 21;
 /// Something to find at 0x40000 with gdb (`x/gx 0x40000`).
 const MARK: u64 = 0x4_0000;
 
 sys::entry!(main);
 
 fn main(args: Args) {
-    let mut cli = Cli::new(&args, USAGE);
-    if let Some(arg) = cli.next() {
-        cli.reject(arg);
-    }
-    let quiet = cli.quiet;
+    let quiet = Cli::quiet_only(&args, USAGE);
 
     // MAP_FIXED_NOREPLACE (Linux 4.17): exactly at FIXED_ADDR, or EEXIST
     // if something is there already. Plain MAP_FIXED would replace it.
@@ -52,7 +49,7 @@ fn main(args: Args) {
     }
     sys::narrate_stop(quiet).or_exit("kill");
 
-    let mut buf = [0u8; 24];
+    let mut buf = [0u8; NUMBER_LINE];
     let min_addr = read_mmap_min_addr(&mut buf);
     let zero = map_at(0);
     let mut out = Line::new();
@@ -85,23 +82,31 @@ const PAGE_ZERO_REFUSED: &str = "fixed: page 0 refused without CAP_SYS_RAWIO: NU
 #[inline(never)]
 fn map_at(addr: usize) -> Result<usize, Errno> {
     // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
-    unsafe {
+    let page = unsafe {
         sys::mmap(
             addr,
-            PAGE,
+            PAGE_SIZE,
             sys::PROT_READ | sys::PROT_WRITE,
             sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE,
             -1,
             0,
         )
+    }?;
+    // Kernels before 4.17 take MAP_FIXED_NOREPLACE as a mere hint and may
+    // map elsewhere (mmap(2)): that is not the page we asked for.
+    if page != addr {
+        // SAFETY: the page is ours, new, and nothing points into it.
+        unsafe { sys::munmap(page, PAGE_SIZE) }?;
+        return Err(sys::errno::EEXIST);
     }
+    Ok(page)
 }
 
 /// The text of /proc/sys/vm/mmap_min_addr, read into `buf`: a decimal
 /// number and a newline.
 fn read_mmap_min_addr(buf: &mut [u8]) -> &[u8] {
     let what = "mmap_min_addr";
-    let fd = sys::open(MMAP_MIN_ADDR, sys::O_RDONLY | sys::O_CLOEXEC).or_exit(what);
+    let fd = sys::openat(MMAP_MIN_ADDR_PATH, sys::O_RDONLY | sys::O_CLOEXEC).or_exit(what);
     let n = sys::read(fd, buf).or_exit(what);
     sys::close(fd).or_exit(what);
     buf.get(..n).unwrap_or_default()

@@ -6,11 +6,13 @@
 //! ```text
 //! $ ./target/release/minimal 30 &
 //! $ cat /proc/$!/maps
-//! 00400000-00401000 r--p 00000000 …  …/minimal   ELF header, .rodata
-//! 00401000-00402000 r-xp 00000000 …  …/minimal   .text
-//! 7ffc…-7ffc…       rw-p 00000000 00:00 0 [stack]
-//! 7ffc…-7ffc…       r--p 00000000 00:00 0 [vvar]    (and [vvar_vclock])
-//! 7ffc…-7ffc…       r-xp 00000000 00:00 0 [vdso]
+//! 00400000-00401000 r--p 00000000 fe:00 5308655   …/minimal   ELF header, .rodata
+//! 00401000-00402000 r-xp 00000000 fe:00 5308655   …/minimal   .text
+//! 7f3b84e34000-7f3b84e38000 r--p 00000000 00:00 0   [vvar]
+//! 7f3b84e38000-7f3b84e3a000 r--p 00000000 00:00 0   [vvar_vclock]  (Linux 6.13 on)
+//! 7f3b84e3a000-7f3b84e3c000 r-xp 00000000 00:00 0   [vdso]
+//! 7ffd08f02000-7ffd08f23000 rw-p 00000000 00:00 0   [stack]
+//! ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0   [vsyscall]
 //! ```
 //!
 //! No [heap]: nothing called brk. No rw-p line of the program: it has no

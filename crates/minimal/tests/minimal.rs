@@ -81,3 +81,15 @@ fn linked_as_a_static_w_xor_x_executable() {
         );
     }
 }
+
+#[test]
+fn a_stop_and_continue_does_not_cut_the_sleep_short() {
+    // A SIGSTOP/SIGCONT pair restarts nanosleep in the kernel: no EINTR
+    // reaches the program, which would exit 1.
+    let mut demo = Demo::spawn(command(BIN, &["1"]), Spawn::default()).unwrap();
+    assert!(demo.wait_in_syscall(NR_NANOSLEEP, Duration::from_secs(10)));
+    demo.signal(procfs::child::SIGSTOP).unwrap();
+    assert_eq!(demo.wait(STEP_TIMEOUT), Some(procfs::Event::Stopped(procfs::child::SIGSTOP)));
+    demo.cont().unwrap();
+    assert_eq!(demo.wait(STEP_TIMEOUT), Some(procfs::Event::Exited(0)));
+}

@@ -38,7 +38,9 @@
 #![no_main]
 
 use sys::out::STDERR;
-use sys::{Args, Cli, Line, MAP_ANONYMOUS, MAP_PRIVATE, OrExit, PROT_READ, PROT_WRITE};
+use sys::{
+    Args, Cli, Line, MAP_ANONYMOUS, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE,
+};
 
 const USAGE: &str = "usage: mmap [-q] [FIRST [SECOND]]
 Maps FIRST (512M) and SECOND (512K) bytes, then unmaps FIRST.\n";
@@ -69,11 +71,11 @@ fn main(args: Args) {
     sys::narrate_stop(quiet).or_exit("kill");
 
     let second = map(second_len, quiet);
-    if !quiet && second + second_len.next_multiple_of(PAGE) == first {
-        let _ = sys::write(
-            STDERR,
-            b"  right below the first: one VMA now, one line in maps\n",
-        );
+    // Touching the first on either side: the kernel merges the two.
+    let below = second + second_len.next_multiple_of(PAGE_SIZE) == first;
+    let above = first + first_len.next_multiple_of(PAGE_SIZE) == second;
+    if !quiet && (below || above) {
+        let _ = sys::write(STDERR, b"  next to the first: one VMA now, one line in maps\n");
     }
     sys::narrate_stop(quiet).or_exit("kill");
 
@@ -84,10 +86,6 @@ fn main(args: Args) {
     }
     sys::narrate_stop(quiet).or_exit("kill");
 }
-
-/// The x86-64 page size (`PAGE_SIZE`, arch/x86/include/asm/page_types.h):
-/// mmap rounds every length up to it.
-const PAGE: usize = 4096;
 
 /// `len` bytes of fresh, private, zero-filled memory, readable and
 /// writable: what malloc asks for when a request is too big for the heap.

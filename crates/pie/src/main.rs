@@ -27,10 +27,10 @@ const USAGE: &str = "usage: pie [-q]
 Stops itself once; look where the kernel loaded the program this time.
   -q   no narration\n";
 
-/// A static that holds a pointer. The linker cannot know where the text
-/// will be, so it leaves the word 0 and records the text's offset in the
-/// image as the addend of an R_X86_64_RELATIVE relocation: "load address
-/// plus this, here" (`readelf -r`).
+/// A static that holds a pointer. The linker cannot know where the string
+/// will be, so it leaves the word 0 and records the string's offset in
+/// the image as the addend of an R_X86_64_RELATIVE relocation: "load
+/// address plus this, here" (`readelf -r`).
 static GREETING: &str = "pie: read through a pointer that _start_pie relocated\n";
 
 unsafe extern "C" {
@@ -42,10 +42,7 @@ unsafe extern "C" {
 sys::entry!(main);
 
 fn main(args: Args) {
-    let mut cli = Cli::new(&args, USAGE);
-    if let Some(arg) = cli.next() {
-        cli.reject(arg);
-    }
+    let quiet = Cli::quiet_only(&args, USAGE);
     // black_box: read the pointer from the static in memory, as a program
     // that chose it at run time would; the compiler would otherwise use
     // the string's address directly and leave the static alone.
@@ -60,8 +57,8 @@ fn main(args: Args) {
         .hex(greeting.as_ptr() as u64)
         .str("\n")
         .write(STDOUT);
-    if !cli.quiet {
+    if !quiet {
         let _ = sys::write(STDERR, greeting.as_bytes());
     }
-    sys::narrate_stop(cli.quiet).or_exit("kill");
+    sys::narrate_stop(quiet).or_exit("kill");
 }

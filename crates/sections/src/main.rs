@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! const_str  .rodata 0x400…    r--p line of the program (with the ELF header)
-//! main       .text   0x401…    r-xp line of the program
+//! sections::main .text 0x401… r-xp line of the program (`nm` also
+//!                              shows `main`: sys::entry!'s, which calls it)
 //! global_var .data   0x402…    rw-p line of the program
 //! uninit_var .bss    0x402…    the same rw-p line, just after .data
 //! heap_var   heap    0x…       [heap]: brk moved up by one page
@@ -15,29 +16,27 @@
 //! local_var  stack   0x7ff…    [stack]
 //! ```
 //!
-//! Seed 004's exercises, as options:
-//! - `--array`: a global array of 10 integers, zero like C's `int a[10];`.
-//!   It is .bss, 40 bytes more of it: no new line in maps, because the
-//!   rw-p page had room.
-//! - `--data-string`: the string of `const_str` again, as a `static mut`:
-//!   now it is .data, in the rw-p line instead of the r--p one, and the
-//!   program can change it (writing to `const_str` would be SIGSEGV).
+//! Seed 004's exercises, as options. Both objects are in the binary every
+//! time (one binary serves all options); an option prints where it lies:
+//! - `--array`: a global array of 10 integers, zero like C's `int a[10];`:
+//!   40 bytes of .bss (`readelf -S`), in the same rw-p line as uninit_var.
+//!   Adding it made no new line in maps: the page .bss starts in had room.
+//! - `--data-string`: the text of `const_str` again, as a `static mut`:
+//!   .data, in the rw-p line instead of the r--p one, and the program can
+//!   change it (it does; the same write to `const_str` would be SIGSEGV).
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use sys::out::{STDERR, STDOUT};
 use sys::args::same;
-use sys::{Args, Cli, Line, OrExit};
+use sys::out::{STDERR, STDOUT};
+use sys::{Args, Cli, Line, OrExit, PAGE_SIZE};
 
 const USAGE: &str = "usage: sections [-q] [--array] [--data-string]
 Prints NAME PLACE ADDRESS of an object in each place, then stops.
   --array        10 integers more in .bss
   --data-string  a string in .data, not .rodata\n";
-
-/// One page: the unit of brk and mmap on x86-64 (`getpagesize(2)`).
-const PAGE: usize = 4096;
 
 /// A constant string: its bytes go to .rodata, mapped read-only.
 const CONST_STR: &str = "Salve, simpatia!\n";
@@ -73,12 +72,10 @@ fn main(args: Args) {
         }
     }
 
-    // The heap: move the program break up by one page; brk answers where
-    // the break is now (it stays put on failure).
-    let heap = sys::brk(0);
-    let grown = sys::brk(heap + PAGE) >= heap + PAGE;
-    grown.then_some(()).ok_or(sys::errno::ENOMEM).or_exit("brk");
-    // SAFETY: heap..heap+PAGE is ours since the brk above; aligned to 8.
+    // The heap: move the program break up by one page (brk(0), then
+    // brk(old + PAGE_SIZE)); the new memory starts at the old break.
+    let heap = sys::sbrk(PAGE_SIZE).or_exit("brk");
+    // SAFETY: heap..heap+PAGE_SIZE is ours since sbrk; aligned to 8.
     unsafe { (heap as *mut u64).write_volatile(HEAP_VALUE) };
 
     // mmap: one anonymous page wherever the kernel likes.
@@ -86,7 +83,7 @@ fn main(args: Args) {
     let mapped = unsafe {
         sys::mmap(
             0,
-            PAGE,
+            PAGE_SIZE,
             sys::PROT_READ | sys::PROT_WRITE,
             sys::MAP_PRIVATE | sys::MAP_ANONYMOUS,
             -1,
@@ -112,11 +109,11 @@ fn main(args: Args) {
     };
 
     show("const_str .rodata ", black_box(CONST_STR.as_ptr()) as usize);
-    show("main .text ", main as fn(Args) as usize);
-    show("global_var .data ", &raw const GLOBAL_VAR as usize);
+    show("sections::main .text ", main as fn(Args) as usize);
     if data_string {
         show("data_str .data ", data_str.as_ptr() as usize);
     }
+    show("global_var .data ", &raw const GLOBAL_VAR as usize);
     show("uninit_var .bss ", &raw const UNINIT_VAR as usize);
     if array {
         let first = &raw const ARRAY as usize;

@@ -4,12 +4,13 @@
 //! What to look for in `cat /proc/PID/maps`:
 //!
 //! 1. First stop: [stack] is about 132 KiB, although `ulimit -s` says
-//!    8192 KiB. At exec the kernel builds the stack in the pages at its
-//!    top (the strings of argv and envp, then auxv, envp, argv, argc:
-//!    usually one page) and then extends the mapping by 128 KiB below
+//!    8192 KiB. At exec the kernel copies the strings of argv and envp
+//!    into the top page(s) and then extends the mapping by 128 KiB below
 //!    them (`stack_expand = 131072` in `setup_arg_pages`, fs/exec.c):
-//!    4 + 128 = 132 KiB. Nothing is in those pages yet; they are only
-//!    reserved address space.
+//!    4 + 128 = 132 KiB. Only then does it write AT_RANDOM, auxv, envp,
+//!    argv and argc, a random distance of up to 8 KiB further down
+//!    (`arch_align_stack`), often already inside those 128 KiB. The rest
+//!    of the 128 KiB is reserved address space, not yet memory.
 //! 2. After the write DEPTH (default 256 KiB) below the stack pointer:
 //!    [stack] reaches down past the written byte: 132 -> 260 KiB or so
 //!    (the seed saw 268): 256 KiB plus what lies above the stack pointer.
@@ -31,7 +32,7 @@
 #![no_main]
 
 use sys::out::STDERR;
-use sys::{Args, Cli, Line, OrExit, RLIM_INFINITY, RLIMIT_STACK};
+use sys::{Args, Cli, Line, OrExit, PAGE_SIZE, RLIM_INFINITY, RLIMIT_STACK};
 
 const USAGE: &str = "usage: stack [-q] [DEPTH]
 DEPTH: how far below the stack pointer to write (256K; 1M)\n";
@@ -39,8 +40,6 @@ DEPTH: how far below the stack pointer to write (256K; 1M)\n";
 /// Seed 001's depth, written as a user would: 256 KiB.
 const DEFAULT_DEPTH: &[u8] = b"256K";
 
-/// The x86-64 page size (`PAGE_SIZE`, arch/x86/include/asm/page_types.h).
-const PAGE: usize = 4096;
 
 /// `AT_EXECFN`: the auxv entry pointing at the program's file name, the
 /// first string the kernel copies to the very top of the stack
@@ -61,25 +60,26 @@ fn main(args: Args) {
     // The address of a local is (a few bytes above) the stack pointer.
     let here = 0u8;
     let sp = &here as *const u8 as usize;
-    // The top of [stack]: the file name's NUL is 8 bytes below it
-    // (`bprm->p = vma->vm_end - sizeof(void *)` in fs/exec.c). Without
-    // AT_EXECFN, argc's address is a lower bound.
+    // The top of [stack], near enough: the file name's NUL is followed
+    // only by an 8-byte NULL word (`bprm->p = vma->vm_end -
+    // sizeof(void *)` in fs/exec.c). Without AT_EXECFN, argc's address is
+    // a lower bound.
     let top = match args.getauxval(AT_EXECFN) {
         // SAFETY: the kernel put a NUL-terminated string there, in the
         // stack we are running on; it lives as long as the process.
         Some(name) => name + unsafe { sys::args::cstr(name as *const u8) }.len(),
-        None => args.stack as usize,
+        None => args.stack(),
     }
-    .next_multiple_of(PAGE);
+    .next_multiple_of(PAGE_SIZE);
     let target = sp.wrapping_sub(depth);
     // [stack] must reach from its top down to the page holding `target`,
     // and the kernel lets it grow only while that stays under the soft
     // limit (acct_stack_growth in mm/mmap.c). An unlimited stack is
     // RLIM_INFINITY, which no size is above.
-    let limit = sys::getrlimit(RLIMIT_STACK).or_exit("prlimit64").rlim_cur;
-    let needed = top.wrapping_sub(target & !(PAGE - 1));
+    let limit = sys::prlimit64(RLIMIT_STACK).or_exit("prlimit64").rlim_cur;
+    let needed = top.wrapping_sub(target & !(PAGE_SIZE - 1));
     // Less than a page below `here` could be our own frame, not free stack.
-    if depth < PAGE || depth > sp || needed as u64 > limit {
+    if depth < PAGE_SIZE || depth > sp || needed as u64 > limit {
         // Exit status 2, as for any bad argument: DEPTH is what is wrong
         // here, not a syscall. A smaller DEPTH or a larger limit fixes it.
         cli.usage_error(

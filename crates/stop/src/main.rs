@@ -20,14 +20,11 @@ Stops itself once (SIGSTOP), so that /proc/PID/maps can be read, then exits.
 sys::entry!(main);
 
 fn main(args: Args) {
-    let mut cli = Cli::new(&args, USAGE);
-    if let Some(arg) = cli.next() {
-        cli.reject(arg);
-    }
-    if !cli.quiet {
+    let quiet = Cli::quiet_only(&args, USAGE);
+    if !quiet {
         Line::new()
             .str("stop: started; nothing mapped yet but the program, the stack and the vDSO\n")
             .write(sys::out::STDERR);
     }
-    sys::narrate_stop(cli.quiet).or_exit("kill");
+    sys::narrate_stop(quiet).or_exit("kill");
 }

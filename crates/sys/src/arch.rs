@@ -57,6 +57,13 @@ pub const R_X86_64_RELATIVE: u32 = 8;
 pub const DT_NULL: u64 = 0;
 pub const DT_RELA: u64 = 7;
 pub const DT_RELASZ: u64 = 8;
+/// `Elf64_Dyn` is `{ d_tag, d_val }`, 8 bytes each; `Elf64_Rela` is
+/// `{ r_offset, r_info, r_addend }`, 8 bytes each (`elf(5)`).
+const DYN_SIZE: usize = 16;
+const DYN_VAL: usize = 8;
+const RELA_SIZE: usize = 24;
+const RELA_INFO: usize = 8;
+const RELA_ADDEND: usize = 16;
 
 /// The entry point of the `pie` demo (its build.rs says `-e _start_pie`).
 ///
@@ -89,13 +96,13 @@ pub unsafe extern "C" fn _start_pie() -> ! {
         "je 4f",
         "cmp rax, {dt_rela}",
         "jne 3f",
-        "mov rcx, [rdx + 8]",
+        "mov rcx, [rdx + {dyn_val}]",
         "3:",
         "cmp rax, {dt_relasz}",
         "jne 5f",
-        "mov r8, [rdx + 8]",
+        "mov r8, [rdx + {dyn_val}]",
         "5:",
-        "add rdx, 16", // sizeof(Elf64_Dyn)
+        "add rdx, {dyn_size}",
         "jmp 2b",
         "4:",
         // r8 = end of the table, rcx = its start, both at run time.
@@ -104,13 +111,14 @@ pub unsafe extern "C" fn _start_pie() -> ! {
         "6:",
         "cmp rcx, r8",
         "jae 7f",
-        "cmp dword ptr [rcx + 8], {relative}", // ELF64_R_TYPE(r_info)
+        // ELF64_R_TYPE(r_info): the low 32 bits of r_info.
+        "cmp dword ptr [rcx + {rela_info}], {relative}",
         "jne 8f",
-        "mov rax, [rcx + 16]", // r_addend
+        "mov rax, [rcx + {rela_addend}]",
         "add rax, rsi",
-        "mov r9, [rcx]", // r_offset
+        "mov r9, [rcx]", // r_offset, the first field
         "mov [rsi + r9], rax",
-        "add rcx, 24", // sizeof(Elf64_Rela)
+        "add rcx, {rela_size}",
         "jmp 6b",
         "8:",
         "ud2",
@@ -122,6 +130,11 @@ pub unsafe extern "C" fn _start_pie() -> ! {
         dt_rela = const DT_RELA,
         dt_relasz = const DT_RELASZ,
         relative = const R_X86_64_RELATIVE,
+        dyn_size = const DYN_SIZE,
+        dyn_val = const DYN_VAL,
+        rela_size = const RELA_SIZE,
+        rela_info = const RELA_INFO,
+        rela_addend = const RELA_ADDEND,
         start = sym crate::args::start,
     )
 }

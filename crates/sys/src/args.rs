@@ -15,18 +15,20 @@
 use crate::out::{Line, STDERR, STDOUT};
 
 /// argc, argv, envp and auxv exactly where the kernel put them.
+///
+/// The pointers are private: the safe iterators below read through them,
+/// so only [`Args::from_stack`], which is `unsafe`, may set them.
 #[derive(Clone, Copy)]
 pub struct Args {
-    /// The initial stack pointer: the address of argc.
-    pub stack: *const usize,
-    pub argc: usize,
-    pub argv: *const *const u8,
-    pub envp: *const *const u8,
-    pub auxv: *const [usize; 2],
+    stack: *const usize,
+    argc: usize,
+    argv: *const *const u8,
+    envp: *const *const u8,
+    auxv: *const [usize; 2],
 }
 
-/// Called by `_start` with the initial stack pointer; walks past argv and
-/// envp to find auxv, then runs the demo's `main` (see [`crate::entry!`]).
+/// Called by `_start` with the initial stack pointer; runs the demo's
+/// `main` (see [`crate::entry!`]).
 ///
 /// # Safety
 /// `sp` must be the initial stack pointer the kernel gave `_start`.
@@ -36,25 +38,9 @@ pub(crate) unsafe extern "C" fn start(sp: *const usize) -> ! {
         #[link_name = "main"]
         fn __sys_main(args: Args) -> !;
     }
-    // SAFETY: the kernel laid out argc, argv[argc + 1] and envp[…, NULL]
-    // and auxv at `sp`, as the module doc shows.
-    unsafe {
-        let argc = *sp;
-        let argv = sp.add(1) as *const *const u8;
-        let envp = argv.add(argc + 1);
-        let mut end = envp;
-        while !(*end).is_null() {
-            end = end.add(1);
-        }
-        let auxv = end.add(1) as *const [usize; 2];
-        __sys_main(Args {
-            stack: sp,
-            argc,
-            argv,
-            envp,
-            auxv,
-        })
-    }
+    // SAFETY: `sp` is the initial stack pointer (our caller is _start),
+    // and `main` is the one the demo's `sys::entry!` defined.
+    unsafe { __sys_main(Args::from_stack(sp)) }
 }
 
 /// The bytes of a NUL-terminated string, without the NUL.
@@ -119,6 +105,43 @@ impl Iterator for Auxv {
 }
 
 impl Args {
+    /// Walks past argv and envp to find auxv.
+    ///
+    /// # Safety
+    /// `sp` must point at an initial stack as the module doc shows: argc,
+    /// argv[argc] and NULL, envp and NULL, auxv up to AT_NULL, all alive
+    /// for the rest of the program.
+    pub unsafe fn from_stack(sp: *const usize) -> Args {
+        // SAFETY: the layout the caller promises.
+        unsafe {
+            let argc = *sp;
+            let argv = sp.add(1) as *const *const u8;
+            let envp = argv.add(argc + 1);
+            let mut end = envp;
+            while !(*end).is_null() {
+                end = end.add(1);
+            }
+            let auxv = end.add(1) as *const [usize; 2];
+            Args { stack: sp, argc, argv, envp, auxv }
+        }
+    }
+
+    /// The initial stack pointer: the address of argc, the lowest thing
+    /// the kernel wrote on the stack.
+    pub fn stack(&self) -> usize {
+        self.stack as usize
+    }
+
+    /// The number of arguments, program name included (0 is possible).
+    pub fn argc(&self) -> usize {
+        self.argc
+    }
+
+    /// Where the auxiliary vector begins, right after envp's NULL.
+    pub fn auxv_start(&self) -> usize {
+        self.auxv as usize
+    }
+
     /// The command-line arguments after the program name. With argc == 0
     /// (an execve with an empty argv) there are none.
     pub fn args(&self) -> Strings {
@@ -217,6 +240,16 @@ impl Cli {
             quiet: false,
             usage,
         }
+    }
+
+    /// For a demo that takes no arguments but `-q` and `--help`: anything
+    /// else is a usage error. Returns whether `-q` was given.
+    pub fn quiet_only(args: &Args, usage: &'static str) -> bool {
+        let mut cli = Cli::new(args, usage);
+        if let Some(arg) = cli.next() {
+            cli.reject(arg);
+        }
+        cli.quiet
     }
 
     /// The value after `flag`, or a usage error if there is none.
@@ -333,35 +366,37 @@ mod tests {
         assert_eq!(parse_size(b"18446744073709551615K"), None);
     }
 
-    fn c_array(strings: &[&'static [u8]]) -> Vec<*const u8> {
-        let mut v: Vec<*const u8> = strings.iter().map(|s| s.as_ptr()).collect();
-        v.push(core::ptr::null());
-        v
-    }
-
     #[test]
     fn args_skip_the_program_name_and_survive_argc_zero() {
-        let argv = c_array(&[b"brk\0", b"-q\0", b"4100\0"]);
-        let envp = c_array(&[b"HOME=/root\0"]);
-        let auxv = [[6usize, 4096], [AT_NULL, 0]];
-        let args = Args {
-            stack: core::ptr::null(),
-            argc: 2 + 1,
-            argv: argv.as_ptr(),
-            envp: envp.as_ptr(),
-            auxv: auxv.as_ptr(),
-        };
+        // A fake initial stack: argc, argv[] NULL, envp[] NULL, auxv.
+        let (prog, q, size, home) = (c"brk", c"-q", c"4100", c"HOME=/root");
+        let stack: [usize; 11] = [
+            3,
+            prog.as_ptr() as usize,
+            q.as_ptr() as usize,
+            size.as_ptr() as usize,
+            0,
+            home.as_ptr() as usize,
+            0,
+            6, // AT_PAGESZ
+            4096,
+            AT_NULL,
+            0,
+        ];
+        // SAFETY: laid out as the kernel does; the strings are 'static.
+        let args = unsafe { Args::from_stack(stack.as_ptr()) };
+        assert_eq!(args.argc(), 3);
         assert_eq!(args.args().collect::<Vec<_>>(), vec![&b"-q"[..], b"4100"]);
         assert_eq!(args.env().collect::<Vec<_>>(), vec![&b"HOME=/root"[..]]);
         assert_eq!(args.getauxval(6), Some(4096));
         assert_eq!(args.getauxval(25), None);
+        assert_eq!(args.auxv_start(), &stack[7] as *const usize as usize);
 
-        let empty = c_array(&[]);
-        let none = Args {
-            argc: 0,
-            argv: empty.as_ptr(),
-            ..args
-        };
+        let empty: [usize; 5] = [0, 0, 0, AT_NULL, 0];
+        // SAFETY: as above, with argc 0 and no environment.
+        let none = unsafe { Args::from_stack(empty.as_ptr()) };
         assert_eq!(none.args().count(), 0);
+        assert_eq!(none.env().count(), 0);
+        assert_eq!(none.auxv().count(), 0);
     }
 }

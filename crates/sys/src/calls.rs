@@ -7,8 +7,8 @@ use crate::arch::*;
 use crate::errno::Errno;
 use crate::nr;
 
-/// `SIGSTOP` and `SIGKILL`: `include/uapi/asm-generic/signal.h` (x86 uses
-/// the generic numbers). SIGSTOP cannot be caught or ignored (`signal(7)`).
+/// `SIGSTOP` and `SIGKILL`: `arch/x86/include/uapi/asm/signal.h`.
+/// SIGSTOP cannot be caught or ignored (`signal(7)`).
 pub const SIGKILL: usize = 9;
 pub const SIGSTOP: usize = 19;
 
@@ -26,8 +26,14 @@ pub const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
 
 /// `RLIMIT_STACK`: `include/uapi/asm-generic/resource.h`.
 pub const RLIMIT_STACK: u32 = 3;
-/// `RLIM_INFINITY`: "no limit", all bits set (same header).
+/// "No limit" for prlimit64: `RLIM64_INFINITY`, all bits set
+/// (`include/uapi/linux/resource.h`).
 pub const RLIM_INFINITY: u64 = u64::MAX;
+
+/// The x86-64 page size: `PAGE_SIZE` in `arch/x86/include/asm/page_types.h`
+/// (`getconf PAGESIZE`; AT_PAGESZ in the auxiliary vector). The kernel
+/// maps, moves and protects memory in whole pages.
+pub const PAGE_SIZE: usize = 4096;
 
 /// `O_RDONLY`, `O_CLOEXEC`: `include/uapi/asm-generic/fcntl.h`.
 pub const O_RDONLY: usize = 0;
@@ -89,14 +95,38 @@ pub fn nanosleep(req: &Timespec) -> Result<(), Errno> {
     Errno::check(unsafe { syscall2(nr::NANOSLEEP, req as *const Timespec as usize, 0) }).map(drop)
 }
 
+/// Where the program break is now: `brk(0)`, which cannot move it (no
+/// address is below the heap's start) and so only answers.
+pub fn program_break() -> usize {
+    // SAFETY: brk(0) never moves the break.
+    unsafe { brk(0) }
+}
+
 /// `brk(2)`, the raw syscall: asks for the program break to move to
-/// `addr` and returns where it is now. `brk(0)` cannot move it, so it
-/// answers the current break. On failure the kernel does not return
-/// `-errno` but the unchanged break: the caller compares.
-pub fn brk(addr: usize) -> usize {
-    // SAFETY: moving the break changes only the [heap] mapping, which no
-    // Rust reference points into.
+/// `addr` and returns where it is now. On failure the kernel does not
+/// return `-errno` but the unchanged break: the caller compares.
+///
+/// # Safety
+/// A lower `addr` shrinks [heap] and unmaps what lies above it, as
+/// munmap would: nothing may be used there afterwards.
+pub unsafe fn brk(addr: usize) -> usize {
+    // SAFETY: the caller vouches for what a shrinking break unmaps.
     unsafe { syscall1(nr::BRK, addr) as usize }
+}
+
+/// `sbrk(increment)` as libc has it, done the seeds' way: `brk(0)` to
+/// learn the break, then `brk(old + increment)`. Only grows, so it is
+/// safe. Returns the old break: the start of the new memory.
+pub fn sbrk(increment: usize) -> Result<usize, Errno> {
+    let old = program_break();
+    // A sum that wraps would ask to *shrink* the heap: report it as the
+    // kernel would a refusal, without asking.
+    let wanted = old.checked_add(increment).ok_or(crate::errno::ENOMEM)?;
+    // SAFETY: `wanted` is not below the break: nothing is unmapped.
+    let new = unsafe { brk(wanted) };
+    // The kernel refuses (RLIMIT_DATA, no room, no memory) by leaving
+    // the break where it was; glibc turns that into ENOMEM, and so do we.
+    if new == wanted { Ok(old) } else { Err(crate::errno::ENOMEM) }
 }
 
 /// `mmap(2)`. Returns the address of the new mapping.
@@ -137,8 +167,9 @@ pub fn read(fd: usize, buf: &mut [u8]) -> Result<usize, Errno> {
     Errno::check(unsafe { syscall3(nr::READ, fd, buf.as_mut_ptr() as usize, buf.len()) })
 }
 
-/// `openat(AT_FDCWD, path, flags)`. `path` must end with a NUL byte.
-pub fn open(path: &[u8], flags: usize) -> Result<usize, Errno> {
+/// `openat(AT_FDCWD, path, flags)`, what `open(2)` does on x86-64 today
+/// (strace shows `openat`). `path` must end with a NUL byte.
+pub fn openat(path: &[u8], flags: usize) -> Result<usize, Errno> {
     if path.last() != Some(&0) {
         return Err(crate::errno::EINVAL);
     }
@@ -176,9 +207,9 @@ pub fn clock_gettime(clock: usize) -> Result<Timespec, Errno> {
         .map(|_| ts)
 }
 
-/// `getrlimit(2)`, done as `prlimit64(0, resource, NULL, &old)` as glibc
-/// does on x86-64.
-pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
+/// `getrlimit(2)` done the way glibc does it on x86-64, and strace shows
+/// it: `prlimit64(0, resource, NULL, &old)`, pid 0 meaning ourselves.
+pub fn prlimit64(resource: u32) -> Result<Rlimit, Errno> {
     let mut old = Rlimit::default();
     // SAFETY: the kernel writes one rlimit64 into `old`; it reads nothing.
     Errno::check(unsafe {

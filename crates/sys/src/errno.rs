@@ -6,6 +6,11 @@
 
 use crate::out::{Line, STDERR};
 
+/// The highest errno the kernel returns: `MAX_ERRNO` in
+/// `include/linux/err.h`. A result in `-4095..=-1` is an error; anything
+/// else, even a "negative" address, is a value.
+const MAX_ERRNO: isize = 4095;
+
 /// A failed syscall's error number.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Errno(pub u16);
@@ -46,9 +51,9 @@ impl Errno {
         None
     }
 
-    /// Interprets a raw syscall return value: `-4095..=-1` is `-errno`.
+    /// Interprets a raw syscall return value: `-MAX_ERRNO..=-1` is `-errno`.
     pub fn check(ret: isize) -> Result<usize, Errno> {
-        if (-4095..0).contains(&ret) {
+        if (-MAX_ERRNO..0).contains(&ret) {
             Err(Errno(ret.unsigned_abs() as u16))
         } else {
             Ok(ret as usize)
@@ -87,7 +92,12 @@ impl<T> OrExit<T> for Result<T, Errno> {
 #[cold]
 #[inline(never)]
 pub fn fail(what: &str, e: Errno) -> ! {
-    Line::new().str(what).str(" failed: ").errno(e).str("\n").write(STDERR);
+    Line::new()
+        .str(what)
+        .str(" failed: ")
+        .errno(e)
+        .str("\n")
+        .write(STDERR);
     crate::calls::exit(1)
 }
 

@@ -34,7 +34,11 @@ impl Default for Line {
 
 impl Line {
     pub const fn new() -> Self {
-        Line { buf: MaybeUninit::uninit(), len: 0, fd: STDERR }
+        Line {
+            buf: MaybeUninit::uninit(),
+            len: 0,
+            fd: STDERR,
+        }
     }
 
     /// Sends a full buffer on to stdout instead of stderr.

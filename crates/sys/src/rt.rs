@@ -1,8 +1,10 @@
 //! What the compiler expects from a libc that is not there.
 //!
 //! - LLVM emits calls to `memset`/`memcpy`/`memmove` for struct copies and
-//!   zeroing (at opt-level 0 for almost any array), and turns byte loops
-//!   into calls to `memcmp`, `bcmp` and `strlen`.
+//!   zeroing (at opt-level 0 for almost any array); core's slice
+//!   comparison calls `memcmp`, which LLVM turns into `bcmp` where only
+//!   equality matters; `strlen` is what LLVM makes of a loop that looks
+//!   for a NUL byte.
 //! - libcore names `rust_eh_personality` even with `panic = "abort"`.
 //! - `#![no_std]` needs one `#[panic_handler]`.
 //!

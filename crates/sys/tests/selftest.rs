@@ -1,8 +1,8 @@
 //! The runtime of `sys` in a real no_std binary: memcpy & co. and the
 //! panic handler.
 
-use procfs::testing::run;
 use procfs::Event;
+use procfs::testing::run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sys-selftest");
 
@@ -10,7 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_sys-selftest");
 fn runtime_functions_work_in_a_freestanding_binary() {
     let (end, out, err) = run(BIN, &[]);
     assert_eq!(end, Event::Exited(0), "{out}{err}");
-    assert_eq!(out.lines().count(), 8, "{out}");
+    assert_eq!(out.lines().count(), 9, "{out}");
     assert!(out.lines().all(|l| l.ends_with(" ok")), "{out}");
 }
 
@@ -19,6 +19,9 @@ fn a_panic_prints_its_message_and_location_and_exits_101() {
     let (end, out, err) = run(BIN, &["panic"]);
     assert_eq!(end, Event::Exited(101), "no endless loop, no SIGSEGV");
     assert_eq!(out, "");
-    assert!(err.starts_with("panicked: on purpose at crates/sys/src/bin/selftest.rs:"), "{err:?}");
+    assert!(
+        err.starts_with("panicked: on purpose at crates/sys/src/bin/selftest.rs:"),
+        "{err:?}"
+    );
     assert_eq!(err.lines().count(), 1);
 }

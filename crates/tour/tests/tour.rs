@@ -378,9 +378,8 @@ impl Drop for Live {
 }
 
 fn signal(pid: u32, sig: i32) {
-    // SAFETY: kill touches no memory.
     assert_eq!(
-        unsafe { procfs::child::raw_kill(pid as i32, sig) },
+        procfs::child::raw_kill(pid as i32, sig),
         0,
         "kill {pid} {sig}"
     );
