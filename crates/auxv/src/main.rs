@@ -101,8 +101,8 @@ fn main(args: Args) {
     // argv[] starts right above argc, envp[] after argv's NULL. One Line
     // serves every line: `write` empties it.
     let start = args.stack();
-    let line = &mut Line::new();
-    put(line.to_stdout(), "argc ", args.argc() as u64);
+    let line = &mut Line::new(STDOUT);
+    put(line, "argc ", args.argc() as u64);
     at(line, " at ", start);
     at(line, ", auxv[] at ", args.auxv_start());
     end_line(line);
@@ -136,9 +136,11 @@ fn main(args: Args) {
     }
 
     if !cli.quiet {
-        at(line, "auxv: from argc at ", start);
-        line.str(" up to the top of [stack], written before _start ran\n")
-            .write(STDERR);
+        let narration = &mut Line::new(STDERR);
+        at(narration, "auxv: from argc at ", start);
+        narration
+            .str(" up to the top of [stack], written before _start ran\n")
+            .write();
     }
     sys::narrate_stop(cli.quiet).or_exit("kill");
 }
@@ -158,7 +160,7 @@ fn put<'a>(line: &'a mut Line, label: &str, n: u64) -> &'a mut Line {
 /// Ends a line of stdout.
 #[inline(never)]
 fn end_line(line: &mut Line) {
-    line.str("\n").write(STDOUT);
+    line.str("\n").write();
 }
 
 /// `argv[3] 0x7ffd… "text"` on stdout for each string of argv or envp.

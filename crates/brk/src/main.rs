@@ -76,7 +76,7 @@ fn grow(increment: usize, quiet: bool) {
     let old = sys::sbrk(increment).or_exit("brk");
     let new = old + increment;
     if !quiet {
-        Line::new()
+        Line::new(STDERR)
             .str("brk: break ")
             .hex(old as u64)
             .str(" -> ")
@@ -84,6 +84,6 @@ fn grow(increment: usize, quiet: bool) {
             .str("\n  [heap] is whole pages: it ends at the next page boundary, ")
             .hex(new.next_multiple_of(PAGE_SIZE) as u64)
             .str("\n")
-            .write(STDERR);
+            .write();
     }
 }

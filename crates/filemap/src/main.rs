@@ -74,12 +74,12 @@ fn main(args: Args) {
 
 /// `NAME 0xADDRESS SIZE` on stdout.
 fn show(name: &str, addr: usize, size: usize) {
-    Line::new()
+    Line::new(STDOUT)
         .str(name)
         .str(" ")
         .hex(addr as u64)
         .str(" ")
         .dec(size as u64)
         .str("\n")
-        .write(STDOUT);
+        .write();
 }

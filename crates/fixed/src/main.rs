@@ -52,14 +52,14 @@ fn main(args: Args) {
     let mut buf = [0u8; NUMBER_LINE];
     let min_addr = read_mmap_min_addr(&mut buf);
     let zero = map_at(0);
-    let mut out = Line::new();
+    let mut out = Line::new(STDOUT);
     // The file's text ends with a newline already.
     out.str("mmap_min_addr ").bytes(min_addr).str("page_zero ");
     match zero {
         Ok(_) => out.str("mapped"),
         Err(e) => out.str("refused ").errno(e),
     };
-    out.str("\n").write(STDOUT);
+    out.str("\n").write();
     if !quiet {
         let why = if zero.is_ok() {
             PAGE_ZERO_MAPPED

@@ -103,13 +103,13 @@ fn map(len: usize, quiet: bool) -> usize {
     }
     .or_exit("mmap");
     if !quiet {
-        Line::new()
+        Line::new(STDERR)
             .str("mmap: ")
             .size(len as u64)
             .str(" at ")
             .hex(addr as u64)
             .str("\n")
-            .write(STDERR);
+            .write();
     }
     addr
 }

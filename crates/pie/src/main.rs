@@ -48,7 +48,7 @@ fn main(args: Args) {
     // the string's address directly and leave the static alone.
     let greeting: &str = black_box::<&&str>(&GREETING);
     let base = &raw const __ehdr_start as u64;
-    Line::new()
+    Line::new(STDOUT)
         .str("load_address ")
         .hex(base)
         .str("\nmain .text ")
@@ -56,7 +56,7 @@ fn main(args: Args) {
         .str("\ngreeting .rodata ")
         .hex(greeting.as_ptr() as u64)
         .str("\n")
-        .write(STDOUT);
+        .write();
     if !quiet {
         let _ = sys::write(STDERR, greeting.as_bytes());
     }

@@ -141,9 +141,9 @@ fn main(args: Args) {
 /// `what` is `"NAME PLACE "`. Not inlined: one copy for nine lines.
 #[inline(never)]
 fn show(what: &str, addr: usize) {
-    Line::new()
+    Line::new(STDOUT)
         .str(what)
         .hex(addr as u64)
         .str("\n")
-        .write(STDOUT);
+        .write();
 }

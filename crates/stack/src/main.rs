@@ -89,7 +89,7 @@ fn main(args: Args) {
     }
 
     if !quiet {
-        let mut line = Line::new();
+        let mut line = Line::new(STDERR);
         line.str("stack: [stack] is ~132 KiB: 128 KiB more than argv, envp, auxv take\n")
             .str("  RLIMIT_STACK ");
         // In KiB, as `ulimit -s` shows it.
@@ -98,7 +98,7 @@ fn main(args: Args) {
         } else {
             line.dec(limit >> 10).str(" KiB\n");
         }
-        line.write(STDERR);
+        line.write();
     }
     sys::narrate_stop(quiet).or_exit("kill");
 
@@ -109,13 +109,13 @@ fn main(args: Args) {
     unsafe { core::ptr::write_volatile(target as *mut u8, 42) };
 
     if !quiet {
-        Line::new()
+        Line::new(STDERR)
             .str("stack: wrote at sp - ")
             .bytes(arg)
             .str("; [stack] grew down to that page: ")
             .dec(needed as u64 >> 10)
             .str(" KiB\n")
-            .write(STDERR);
+            .write();
     }
     sys::narrate_stop(quiet).or_exit("kill");
 }

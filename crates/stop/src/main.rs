@@ -22,9 +22,9 @@ sys::entry!(main);
 fn main(args: Args) {
     let quiet = Cli::quiet_only(&args, USAGE);
     if !quiet {
-        Line::new()
+        Line::new(sys::out::STDERR)
             .str("stop: started; nothing mapped yet but the program, the stack and the vDSO\n")
-            .write(sys::out::STDERR);
+            .write();
     }
     sys::narrate_stop(quiet).or_exit("kill");
 }

@@ -297,14 +297,14 @@ impl Cli {
             end += 1;
         }
         let first = usage.get(..end).unwrap_or(usage);
-        Line::new()
+        Line::new(STDERR)
             .str("error: ")
             .str(what)
             .bytes(arg)
             .str("'\n")
             .bytes(first)
             .str(" (--help for more)\n")
-            .write(STDERR);
+            .write();
         crate::calls::exit(EXIT_USAGE)
     }
 }

@@ -92,12 +92,12 @@ impl<T> OrExit<T> for Result<T, Errno> {
 #[cold]
 #[inline(never)]
 pub fn fail(what: &str, e: Errno) -> ! {
-    Line::new()
+    Line::new(STDERR)
         .str(what)
         .str(" failed: ")
         .errno(e)
         .str("\n")
-        .write(STDERR);
+        .write();
     crate::calls::exit(1)
 }
 

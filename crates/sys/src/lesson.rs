@@ -33,7 +33,7 @@ pub fn narrate_stop(quiet: bool) -> Result<(), Errno> {
     let number = NEXT_STOP.fetch_add(1, Ordering::Relaxed);
     if !quiet {
         let pid = getpid() as u64;
-        Line::new()
+        Line::new(STDERR)
             .str("  [stop ")
             .dec(u64::from(number))
             .str("] pid ")
@@ -43,7 +43,7 @@ pub fn narrate_stop(quiet: bool) -> Result<(), Errno> {
             .str("/maps, then kill -CONT ")
             .dec(pid)
             .str("\n")
-            .write(STDERR);
+            .write();
     }
     stop_self()
 }

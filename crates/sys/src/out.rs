@@ -16,35 +16,22 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 /// Room for one line of narration; a longer line is written in pieces.
 const CAPACITY: usize = 192;
 
-/// A line being built: `Line::new().str("brk = ").hex(brk).str("\n").write(STDERR)`.
+/// A line being built: `Line::new(STDERR).str("brk = ").hex(brk).str("\n").write()`.
 pub struct Line {
     /// Left uninitialised: zeroing it would cost a `memset` call (and a
     /// GOT entry for it) in every demo. Only `buf[..len]` is ever read.
     buf: MaybeUninit<[u8; CAPACITY]>,
     len: usize,
-    /// Where a full buffer goes before more is appended (set by `write`).
+    /// Where the line goes: STDOUT or STDERR.
     fd: usize,
 }
 
-impl Default for Line {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Line {
-    pub const fn new() -> Self {
-        Line {
-            buf: MaybeUninit::uninit(),
-            len: 0,
-            fd: STDERR,
-        }
-    }
-
-    /// Sends a full buffer on to stdout instead of stderr.
-    pub fn to_stdout(&mut self) -> &mut Self {
-        self.fd = STDOUT;
-        self
+    /// A line for `fd`, STDOUT or STDERR. Chosen now, not at `write`:
+    /// a line longer than the buffer is written in pieces as it grows,
+    /// and every piece must go to the same place.
+    pub const fn new(fd: usize) -> Self {
+        Line { buf: MaybeUninit::uninit(), len: 0, fd }
     }
 
     /// Appends raw bytes (an argument, an environment string).
@@ -121,12 +108,11 @@ impl Line {
         self.len = 0;
     }
 
-    /// Writes the line to `fd` (STDOUT or STDERR).
+    /// Writes what has been collected, and empties the line for reuse.
     // Never inlined: a demo writes a line at each stop, and one shared
-    // copy saves about 50 bytes per call site (brk, stack: ~100 bytes).
+    // copy saves about 50 bytes per call site.
     #[inline(never)]
-    pub fn write(&mut self, fd: usize) {
-        self.fd = fd;
+    pub fn write(&mut self) {
         self.flush();
     }
 }
@@ -137,7 +123,7 @@ mod tests {
 
     #[test]
     fn numbers_render_like_proc_does() {
-        let mut l = Line::new();
+        let mut l = Line::new(STDERR);
         l.dec(0).str(" ").dec(4100).str(" ").dec(u64::MAX).str(" ");
         l.hex(0).str(" ").hex(0x40_0000).str(" ").hex(u64::MAX);
         assert_eq!(
@@ -148,7 +134,7 @@ mod tests {
 
     #[test]
     fn sizes_use_whole_units_only() {
-        let mut l = Line::new();
+        let mut l = Line::new(STDERR);
         l.size(4100)
             .str(",")
             .size(135_168)

@@ -23,7 +23,7 @@ const EXIT_PANIC: i32 = 101;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    let mut line = Line::new();
+    let mut line = Line::new(STDERR);
     line.str("panicked");
     if let Some(msg) = info.message().as_str() {
         line.str(": ").str(msg);
@@ -34,7 +34,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
             .str(":")
             .dec(u64::from(at.line()));
     }
-    line.str("\n").write(STDERR);
+    line.str("\n").write();
     crate::calls::exit(EXIT_PANIC)
 }
 

@@ -88,15 +88,15 @@ fn main(args: Args) {
         *digit = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    let line = &mut Line::new();
-    put(line.to_stdout(), "time ", t.tv_sec as u64)
+    let line = &mut Line::new(STDOUT);
+    put(line, "time ", t.tv_sec as u64)
         .str(".")
         .bytes(&nanos)
         .str(match vdso {
             Some(_) => " from __vdso_clock_gettime\n",
             None => " from the clock_gettime syscall\n",
         })
-        .write(STDOUT);
+        .write();
 
     if calls > 0 {
         // Both timed with the same clock: the vDSO's where we have it.
@@ -113,16 +113,16 @@ fn main(args: Args) {
         } else {
             put(line, "cost syscall ", per_call(slow)).str(" ns/call");
         }
-        put(line, " (", calls as u64).str(" calls)\n").write(STDOUT);
+        put(line, " (", calls as u64).str(" calls)\n").write();
     }
 
     if !cli.quiet {
         match (vdso, base) {
-            (Some(_), Some(base)) => line
+            (Some(_), Some(base)) => Line::new(STDERR)
                 .str("vdso: code in [vdso] at ")
                 .hex(base as u64)
                 .str(" read the clock from [vvar] below it, in user space\n")
-                .write(STDERR),
+                .write(),
             _ => say(
                 STDERR,
                 b"vdso: not used: each clock read entered the kernel\n",
@@ -152,12 +152,12 @@ fn find_clock_gettime(base: Option<usize>) -> Option<ClockGettime> {
         );
         return None;
     };
-    let line = &mut Line::new();
-    line.to_stdout().str("vdso ").hex(base as u64);
+    let line = &mut Line::new(STDOUT);
+    line.str("vdso ").hex(base as u64);
     put(line, " ", image.size() as u64);
     put(line, " bytes, ", image.symbols as u64)
         .str(" symbols\n")
-        .write(STDOUT);
+        .write();
     // `function 0x7ffd… __vdso_time@LINUX_2.6`, or 0x0 and "missing".
     let mut start = 0;
     for (end, &b) in FUNCTIONS.iter().enumerate() {
@@ -172,7 +172,7 @@ fn find_clock_gettime(base: Option<usize>) -> Option<ClockGettime> {
         if addr.is_none() {
             line.str(" missing");
         }
-        line.str("\n").write(STDOUT);
+        line.str("\n").write();
     }
     let Some(addr) = image.lookup(CLOCK_GETTIME, VERSION) else {
         say(

@@ -15,10 +15,10 @@ use sys::{Args, Line};
 sys::entry!(main);
 
 fn check(name: &str, ok: bool) {
-    Line::new()
+    Line::new(STDOUT)
         .str(name)
         .str(if ok { " ok\n" } else { " FAILED\n" })
-        .write(STDOUT);
+        .write();
     if !ok {
         sys::exit(1);
     }
@@ -42,6 +42,9 @@ fn main(args: Args) {
     check("memset", big[149] == 1 && big[150] == 7);
     let copy = black_box(big);
     check("memcpy", copy[0] == 1 && copy[299] == 7);
+    // A line longer than Line's buffer: written in pieces, all to stdout.
+    Line::new(STDOUT).bytes(&[b'.'; 250]).str(" long line ok\n").write();
+
     // memcmp, bcmp and strlen called by name: LLVM inlines most
     // comparisons, so an ordinary `==` might never reach them.
     let (abc, abd) = (black_box(c"abc"), black_box(c"abd"));
