@@ -7,9 +7,11 @@
 #   scripts/maps.sh brk
 #   scripts/maps.sh mmap 64M 4K
 #
-# Builds the demo (release) if needed. Ctrl-C kills the demo too.
+# Builds the demo first (release; cargo does nothing if it is up to
+# date), so an edit to the demo shows. Ctrl-C kills the demo too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 if (($# < 1)); then
     echo "usage: scripts/maps.sh DEMO [ARGS...]" >&2
@@ -22,9 +24,7 @@ if [[ ! -f crates/$demo/Cargo.toml ]]; then
     exit 2
 fi
 bin="${CARGO_TARGET_DIR:-target}/release/$demo"
-if [[ ! -x $bin ]]; then
-    "${CARGO:-cargo}" build --release --quiet -p "$demo"
-fi
+"${CARGO:-cargo}" build --release --quiet -p "$demo"
 
 # The seeds ran `./brk &`: a background job of this shell.
 "$bin" "$@" </dev/null &
@@ -33,23 +33,15 @@ pid=$!
 trap 'kill -KILL "$pid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM HUP
 
-# How often to look at /proc/PID/stat: a script has no waitpid for a
-# stopped child (the tour has); 10 ms is quick enough for a human.
-readonly POLL=0.01
+# At each stop: the maps; continue_stops (scripts/lib.sh) then sends SIGCONT.
 stops=0
-while state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null); do
-    case $state in
-        T)
-            stops=$((stops + 1))
-            echo "--- stop $stops: cat /proc/$pid/maps"
-            cat "/proc/$pid/maps"
-            echo "--- kill -CONT $pid"
-            kill -CONT "$pid"
-            ;;
-        Z) break ;;
-    esac
-    sleep "$POLL"
-done
+show_maps() {
+    stops=$((stops + 1))
+    echo "--- stop $stops: cat /proc/$1/maps"
+    cat "/proc/$1/maps"
+    echo "--- kill -CONT $1"
+}
+continue_stops "$pid" show_maps
 status=0
 wait "$pid" || status=$?
 trap - EXIT

@@ -10,6 +10,7 @@
 # Exit status: 0 if every run exited 0, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 levels="0 1 2 3 s z"
 if [[ ${1:-} == -l ]]; then
@@ -32,21 +33,15 @@ args_for() {
     esac
 }
 
-# Runs a demo to its end, sending SIGCONT whenever it has stopped itself.
-# Checks /proc/PID/stat every 10 ms: fine for a script (the tour waits
-# with waitpid instead).
+# Runs a demo to its end, sending SIGCONT whenever it has stopped itself
+# (continue_stops, scripts/lib.sh); prints the number of stops.
+count_stop() { stops=$((stops + 1)); }
 run_through() {
-    local pid state stops=0 rc
+    local pid stops=0 rc
     "$@" </dev/null >/dev/null 2>/tmp/opt-matrix.$$ &
     pid=$!
     trap 'kill -KILL $pid 2>/dev/null; rm -f /tmp/opt-matrix.$$' RETURN
-    while state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null); do
-        case $state in
-            T) stops=$((stops + 1)); kill -CONT "$pid" ;;
-            Z) break ;;
-        esac
-        sleep 0.01
-    done
+    continue_stops "$pid" count_stop
     rc=0
     wait "$pid" || rc=$?
     if ((rc != 0)); then

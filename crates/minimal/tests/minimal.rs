@@ -89,7 +89,10 @@ fn a_stop_and_continue_does_not_cut_the_sleep_short() {
     let mut demo = Demo::spawn(command(BIN, &["1"]), Spawn::default()).unwrap();
     assert!(demo.wait_in_syscall(NR_NANOSLEEP, Duration::from_secs(10)));
     demo.signal(procfs::child::SIGSTOP).unwrap();
-    assert_eq!(demo.wait(STEP_TIMEOUT), Some(procfs::Event::Stopped(procfs::child::SIGSTOP)));
+    assert_eq!(
+        demo.wait(STEP_TIMEOUT),
+        Some(procfs::Event::Stopped(procfs::child::SIGSTOP))
+    );
     demo.cont().unwrap();
     assert_eq!(demo.wait(STEP_TIMEOUT), Some(procfs::Event::Exited(0)));
 }

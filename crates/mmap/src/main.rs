@@ -38,9 +38,7 @@
 #![no_main]
 
 use sys::out::STDERR;
-use sys::{
-    Args, Cli, Line, MAP_ANONYMOUS, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE,
-};
+use sys::{Args, Cli, Line, MAP_ANONYMOUS, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE};
 
 const USAGE: &str = "usage: mmap [-q] [FIRST [SECOND]]
 Maps FIRST (512M) and SECOND (512K) bytes, then unmaps FIRST.\n";
@@ -75,7 +73,10 @@ fn main(args: Args) {
     let below = second + second_len.next_multiple_of(PAGE_SIZE) == first;
     let above = first + first_len.next_multiple_of(PAGE_SIZE) == second;
     if !quiet && (below || above) {
-        let _ = sys::write(STDERR, b"  next to the first: one VMA now, one line in maps\n");
+        let _ = sys::write(
+            STDERR,
+            b"  next to the first: one VMA now, one line in maps\n",
+        );
     }
     sys::narrate_stop(quiet).or_exit("kill");
 

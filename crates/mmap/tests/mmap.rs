@@ -44,16 +44,28 @@ fn the_seed_sizes_map_align_and_unmap() {
             if merged.start == first.start {
                 // Exactly 512 KiB of gap above: placed there, touching.
                 assert_eq!(merged.end, first.end + 512 * KIB);
-                Mapping { start: first.end, ..(*merged).clone() }
+                Mapping {
+                    start: first.end,
+                    ..(*merged).clone()
+                }
             } else {
-                assert_eq!((merged.start, merged.end), (first.start - 512 * KIB, first.end));
-                Mapping { end: first.start, ..(*merged).clone() }
+                assert_eq!(
+                    (merged.start, merged.end),
+                    (first.start - 512 * KIB, first.end)
+                );
+                Mapping {
+                    end: first.start,
+                    ..(*merged).clone()
+                }
             }
         }
         [low, high] => {
             assert_eq!(**low, first, "the first is unchanged");
             assert_eq!(high.size(), 512 * KIB);
-            assert!(high.start > first.end, "above the first, in the gap, not touching");
+            assert!(
+                high.start > first.end,
+                "above the first, in the gap, not touching"
+            );
             assert!(!w.stderr.contains("one VMA now"), "{}", w.stderr);
             (*high).clone()
         }

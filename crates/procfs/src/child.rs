@@ -43,12 +43,20 @@ pub const SIGCONT: i32 = 18;
 pub const SIGSTOP: i32 = 19;
 pub const SIGTERM: i32 = 15;
 
-/// `kill(2)` on any pid (the strace test continues the tracee with it).
-///
-/// # Safety
-/// Signals a process we may not own; the caller picks the pid.
-pub unsafe fn raw_kill(pid: i32, sig: i32) -> i32 {
-    // SAFETY: kill touches no memory.
+/// A wait status, as the W* macros of <sys/wait.h> read it
+/// (`bits/waitstatus.h`): the low 7 bits are the signal that killed the
+/// child, 0 if it exited (`__WTERMSIG`); a low byte of 0x7f means it
+/// stopped (`__WIFSTOPPED`); the byte above is the exit status or the
+/// stop signal (`__WEXITSTATUS`, `__WSTOPSIG`).
+const WTERMSIG_MASK: i32 = 0x7f;
+const WSTOPPED_BYTE: i32 = 0x7f;
+const BYTE_MASK: i32 = 0xff;
+
+/// `kill(2)` on any pid: -1 if it failed (errno says why), 0 if sent.
+/// For a process that is not a [`Demo`], e.g. strace's tracee, or a
+/// demo's whole process group (`-pid`).
+pub fn raw_kill(pid: i32, sig: i32) -> i32 {
+    // SAFETY: kill takes two integers and touches no memory of ours.
     unsafe { kill(pid, sig) }
 }
 
@@ -88,7 +96,6 @@ pub struct Demo {
 impl Demo {
     /// Starts `cmd` as described in the module doc.
     pub fn spawn(mut cmd: Command, how: Spawn) -> io::Result<Demo> {
-        // SAFETY: getppid only reads our pid.
         let parent = std::process::id() as i32;
         cmd.process_group(0);
         // SAFETY: the closure runs between fork and exec and only makes
@@ -127,13 +134,13 @@ impl Demo {
                         }
                         return;
                     }
-                    // The W* macros of <sys/wait.h>, spelled out.
-                    let event = if status & 0xff == 0x7f {
-                        Event::Stopped((status >> 8) & 0xff)
-                    } else if status & 0x7f == 0 {
-                        Event::Exited((status >> 8) & 0xff)
+                    // WIFSTOPPED, WIFEXITED, else WIFSIGNALED.
+                    let event = if status & BYTE_MASK == WSTOPPED_BYTE {
+                        Event::Stopped((status >> 8) & BYTE_MASK)
+                    } else if status & WTERMSIG_MASK == 0 {
+                        Event::Exited((status >> 8) & BYTE_MASK)
                     } else {
-                        Event::Killed(status & 0x7f)
+                        Event::Killed(status & WTERMSIG_MASK)
                     };
                     if send.send(event).is_err() || event.finished() {
                         return;
@@ -179,8 +186,7 @@ impl Demo {
         if self.finished() {
             return Ok(());
         }
-        // SAFETY: kill touches no memory.
-        if unsafe { kill(self.pid as i32, sig) } == 0 {
+        if raw_kill(self.pid as i32, sig) == 0 {
             Ok(())
         } else {
             Err(io::Error::last_os_error())

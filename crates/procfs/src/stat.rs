@@ -1,8 +1,11 @@
 //! `/proc/PID/stat` (the layout fields) and `/proc/PID/auxv`.
 //!
 //! Field numbers are those of `proc_pid_stat(5)`. The kernel shows the
-//! address fields only to a reader allowed to ptrace the process (its
-//! parent, the same user, or root); to others they read 0.
+//! address fields only to a reader that passes
+//! `ptrace_may_access(PTRACE_MODE_READ_FSCREDS)` (`fs/proc/array.c`,
+//! `do_task_stat`): the same uid and gid as the process, which must be
+//! dumpable, or CAP_SYS_PTRACE. Being its parent is not enough. To other
+//! readers start_code and end_code read 1 and the rest 0.
 
 /// The fields of /proc/PID/stat that say where things are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -14,9 +17,12 @@ pub struct Stat {
     /// (26, 27) .text of the program.
     pub start_code: u64,
     pub end_code: u64,
-    /// (28) the stack's top as the kernel set it up (where argc lies).
+    /// (28) the address of argc: the initial rsp, below argv, envp and
+    /// auxv (not the top of [stack], where the strings lie).
     pub start_stack: u64,
-    /// (45, 46) .data/.bss.
+    /// (45, 46) .data only, not .bss: the last PT_LOAD segment from its
+    /// p_vaddr to p_vaddr + p_filesz, the end of its bytes in the file
+    /// (`fs/binfmt_elf.c`); .bss has none, so it starts at end_data.
     pub start_data: u64,
     pub end_data: u64,
     /// (47) where the program break started: the bottom of [heap].

@@ -289,8 +289,7 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         {
             let stopped_demo = |s: stat::Stat| (s.state == 't' || s.state == 'T') && s.comm == comm;
             if stat::read(pid as u32).is_ok_and(stopped_demo) {
-                // SAFETY: kill touches no memory.
-                unsafe { crate::child::raw_kill(pid, crate::child::SIGCONT) };
+                crate::child::raw_kill(pid, crate::child::SIGCONT);
             }
         }
     };
@@ -299,7 +298,11 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
     if end != Event::Exited(0) {
         panic!("strace {bin}: {end:?}: {}", err.join().unwrap());
     }
-    assert!(!text.is_empty(), "strace {bin}: empty log; {}", err.join().unwrap());
+    assert!(
+        !text.is_empty(),
+        "strace {bin}: empty log; {}",
+        err.join().unwrap()
+    );
     text.lines()
         .filter_map(|l| {
             let name = l.split('(').next()?;

@@ -1,15 +1,20 @@
-//! The shell scripts of scripts/, run for real: the size report and the
-//! opt-level matrix.
+//! The shell scripts of scripts/, run for real: the size report, the
+//! opt-level matrix, maps.sh and the stop loop of lib.sh they share.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// Crates that depend on `sys`: the demos, as the scripts find them.
@@ -33,7 +38,11 @@ fn bash(script: &str, args: &[&str], env: &[(&str, &Path)]) -> (i32, String, Str
     }
     let out = cmd.output().unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
 }
 
 #[test]
@@ -50,7 +59,9 @@ fn size_report_lists_every_demo_within_its_limit() {
         let cols: Vec<&str> = row.split_whitespace().collect();
         let file: u64 = cols[1].parse().unwrap();
         let stripped: u64 = cols[2].parse().unwrap();
-        let on_disk = std::fs::metadata(target_dir().join("release").join(demo)).unwrap().len();
+        let on_disk = std::fs::metadata(target_dir().join("release").join(demo))
+            .unwrap()
+            .len();
         assert_eq!(file, on_disk, "{row}");
         assert!(stripped < file, "strip removes the symbols: {row}");
         let limit = match demo.as_str() {
@@ -76,7 +87,61 @@ fn size_report_fails_on_a_missing_binary() {
 
 #[test]
 fn opt_matrix_runs_demos_through_their_stops() {
-    let (code, out, err) = bash("scripts/opt-matrix.sh", &["-l", "0 s", "minimal", "stop"], &[]);
+    let (code, out, err) = bash(
+        "scripts/opt-matrix.sh",
+        &["-l", "0 s", "minimal", "stop"],
+        &[],
+    );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(out, "opt-level 0: minimal(0) stop(1)\nopt-level s: minimal(0) stop(1)\n");
+    assert_eq!(
+        out,
+        "opt-level 0: minimal(0) stop(1)\nopt-level s: minimal(0) stop(1)\n"
+    );
+}
+
+#[test]
+fn maps_sh_shows_the_maps_at_each_stop() {
+    let (code, out, err) = bash("scripts/maps.sh", &["stop", "-q"], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.starts_with("--- stop 1: cat /proc/"), "{out}");
+    let maps: Vec<_> = out
+        .lines()
+        .filter_map(|l| procfs::maps::Mapping::parse(l).ok())
+        .collect();
+    assert!(procfs::maps::find(&maps, "[stack]").is_some(), "{out}");
+    assert!(
+        maps.iter().any(|m| m.path.ends_with("/release/stop")),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("--- stop exited with status 0 after 1 stops\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn continue_stops_reads_the_state_past_a_hostile_comm() {
+    // A shell started through a link with this name has it as comm: the
+    // third space-separated word of /proc/PID/stat is then "op", not "T".
+    let dir = std::env::temp_dir().join(format!("mmm-lib-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("st) op (x");
+    std::os::unix::fs::symlink("/bin/sh", &link).unwrap();
+    let script = r#"
+        source scripts/lib.sh
+        on_stop() { cat "/proc/$1/comm"; }
+        "$1" -c 'kill -STOP $$; kill -STOP $$' &
+        continue_stops $! on_stop
+        wait $!
+    "#;
+    let out = Command::new("bash")
+        .current_dir(root())
+        .args(["-c", script, "bash"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text, "st) op (x\nst) op (x\n");
 }

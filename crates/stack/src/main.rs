@@ -40,7 +40,6 @@ DEPTH: how far below the stack pointer to write (256K; 1M)\n";
 /// Seed 001's depth, written as a user would: 256 KiB.
 const DEFAULT_DEPTH: &[u8] = b"256K";
 
-
 /// `AT_EXECFN`: the auxv entry pointing at the program's file name, the
 /// first string the kernel copies to the very top of the stack
 /// (include/uapi/linux/auxvec.h; fs/exec.c).

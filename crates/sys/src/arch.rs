@@ -59,11 +59,11 @@ pub const DT_RELA: u64 = 7;
 pub const DT_RELASZ: u64 = 8;
 /// `Elf64_Dyn` is `{ d_tag, d_val }`, 8 bytes each; `Elf64_Rela` is
 /// `{ r_offset, r_info, r_addend }`, 8 bytes each (`elf(5)`).
-const DYN_SIZE: usize = 16;
-const DYN_VAL: usize = 8;
-const RELA_SIZE: usize = 24;
-const RELA_INFO: usize = 8;
-const RELA_ADDEND: usize = 16;
+pub const DYN_SIZE: usize = 16;
+pub const DYN_VAL: usize = 8;
+pub const RELA_SIZE: usize = 24;
+pub const RELA_INFO: usize = 8;
+pub const RELA_ADDEND: usize = 16;
 
 /// The entry point of the `pie` demo (its build.rs says `-e _start_pie`).
 ///

@@ -122,7 +122,13 @@ impl Args {
                 end = end.add(1);
             }
             let auxv = end.add(1) as *const [usize; 2];
-            Args { stack: sp, argc, argv, envp, auxv }
+            Args {
+                stack: sp,
+                argc,
+                argv,
+                envp,
+                auxv,
+            }
         }
     }
 

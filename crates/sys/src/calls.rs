@@ -126,7 +126,11 @@ pub fn sbrk(increment: usize) -> Result<usize, Errno> {
     let new = unsafe { brk(wanted) };
     // The kernel refuses (RLIMIT_DATA, no room, no memory) by leaving
     // the break where it was; glibc turns that into ENOMEM, and so do we.
-    if new == wanted { Ok(old) } else { Err(crate::errno::ENOMEM) }
+    if new == wanted {
+        Ok(old)
+    } else {
+        Err(crate::errno::ENOMEM)
+    }
 }
 
 /// `mmap(2)`. Returns the address of the new mapping.

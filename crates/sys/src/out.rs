@@ -31,7 +31,11 @@ impl Line {
     /// a line longer than the buffer is written in pieces as it grows,
     /// and every piece must go to the same place.
     pub const fn new(fd: usize) -> Self {
-        Line { buf: MaybeUninit::uninit(), len: 0, fd }
+        Line {
+            buf: MaybeUninit::uninit(),
+            len: 0,
+            fd,
+        }
     }
 
     /// Appends raw bytes (an argument, an environment string).

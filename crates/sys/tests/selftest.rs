@@ -10,9 +10,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_sys-selftest");
 fn runtime_functions_work_in_a_freestanding_binary() {
     let (end, out, err) = run(BIN, &[]);
     assert_eq!(end, Event::Exited(0), "{out}{err}");
-    assert_eq!(err, "", "nothing on stderr, not even a piece of the long line");
+    assert_eq!(
+        err, "",
+        "nothing on stderr, not even a piece of the long line"
+    );
     assert_eq!(out.lines().count(), 10, "{out}");
-    assert!(out.contains(&format!("\n{} long line ok\n", ".".repeat(250))), "{out}");
+    assert!(
+        out.contains(&format!("\n{} long line ok\n", ".".repeat(250))),
+        "{out}"
+    );
     assert!(out.lines().all(|l| l.ends_with(" ok")), "{out}");
 }
 

@@ -252,8 +252,7 @@ impl Run<'_> {
     /// Kills the demo and anything it started: it leads its own process
     /// group, so `kill(-pid)` reaches a child it forked (`sh -c 'sleep'`).
     fn kill_group(&mut self) {
-        // SAFETY: kill touches no memory; the group is the demo's own.
-        unsafe { procfs::child::raw_kill(-(self.child.pid as i32), procfs::child::SIGKILL) };
+        procfs::child::raw_kill(-(self.child.pid as i32), procfs::child::SIGKILL);
         self.child.kill();
     }
 

@@ -43,7 +43,10 @@ fn main(args: Args) {
     let copy = black_box(big);
     check("memcpy", copy[0] == 1 && copy[299] == 7);
     // A line longer than Line's buffer: written in pieces, all to stdout.
-    Line::new(STDOUT).bytes(&[b'.'; 250]).str(" long line ok\n").write();
+    Line::new(STDOUT)
+        .bytes(&[b'.'; 250])
+        .str(" long line ok\n")
+        .write();
 
     // memcmp, bcmp and strlen called by name: LLVM inlines most
     // comparisons, so an ordinary `==` might never reach them.
@@ -54,7 +57,10 @@ fn main(args: Args) {
         check("memcmp order", memcmp(abc.as_ptr(), abd.as_ptr(), 4) < 0);
         check("memcmp sign", memcmp(abd.as_ptr(), abc.as_ptr(), 4) > 0);
         check("bcmp", bcmp(abc.as_ptr(), abd.as_ptr(), 4) != 0);
-        check("strlen", strlen(abc.as_ptr()) == 3 && strlen(black_box(c"").as_ptr()) == 0);
+        check(
+            "strlen",
+            strlen(abc.as_ptr()) == 3 && strlen(black_box(c"").as_ptr()) == 0,
+        );
     }
 }
 

@@ -1,0 +1,37 @@
+# lib.sh: what the scripts share. Source it, do not run it:
+#
+#   source scripts/lib.sh          (from the workspace root)
+
+# proc_state PID: the state letter of /proc/PID/stat: R running,
+# S sleeping, T stopped, t stopped by a tracer, Z zombie, ... Fails once
+# PID is gone. The state is the field after the last ')': comm, in
+# parentheses before it, may itself hold spaces and ')' (`proc_pid_stat(5)`).
+proc_state() {
+    local stat
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    echo "${stat%% *}"
+}
+
+# continue_stops PID [ON_STOP...]: until PID ends, sends SIGCONT to PID,
+# or to a process PID started (strace's tracee), whenever it has stopped
+# itself. Before that runs the command ON_STOP..., if given, with the
+# stopped pid as last argument (to show its maps, to count the stops).
+#
+# It looks at /proc/PID/stat every 10 ms: a script has no waitpid for a
+# stopped process (the tour has one), and 10 ms is quick enough for a human.
+continue_stops() {
+    local pid=$1 each state
+    shift
+    while state=$(proc_state "$pid") && [[ $state != Z ]]; do
+        for each in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+            state=$(proc_state "$each") || continue
+            if [[ $state == [Tt] ]]; then
+                if (($#)); then "$@" "$each"; fi
+                # Gone in between (killed from elsewhere): nothing to continue.
+                kill -CONT "$each" 2>/dev/null || true
+            fi
+        done
+        sleep 0.01
+    done
+}
