@@ -180,15 +180,24 @@ impl Run<'_> {
                         format!("stopped by {} (not the demo's own stop)", signal_name(sig))
                     };
                     self.show(&title)?;
-                    if self.opts.pause {
-                        self.pause()?;
+                    let ended = if self.opts.pause {
+                        self.pause()?
                     } else {
                         timings.per_stop.push(noticed.elapsed());
-                    }
-                    // Continued or killed from elsewhere while we looked?
-                    pending = self.child.wait(Duration::ZERO);
-                    if pending.is_none() {
-                        self.child.cont()?;
+                        false
+                    };
+                    // Continued or killed from elsewhere while we looked? If
+                    // the pause saw it end, its status is on the way from the
+                    // waitpid thread: wait for it rather than race it.
+                    let patience = if ended {
+                        self.opts.timeout
+                    } else {
+                        Duration::ZERO
+                    };
+                    pending = self.child.wait(patience);
+                    if pending.is_none() && self.child.cont().is_err() {
+                        // Gone between the look and the SIGCONT.
+                        pending = self.child.wait(self.opts.timeout);
                     }
                 }
                 Some(Event::Exited(code)) => {
@@ -309,9 +318,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Waits for Enter while the demo stays stopped; returns at once if
-    /// the demo ends meanwhile (killed from another terminal).
-    fn pause(&mut self) -> io::Result<()> {
+    /// Waits for Enter while the demo stays stopped. Returns whether the
+    /// demo ended meanwhile (killed from another terminal).
+    fn pause(&mut self) -> io::Result<bool> {
         let pid = self.child.pid;
         writeln!(
             self.out,
@@ -319,7 +328,7 @@ impl Run<'_> {
         )?;
         self.out.flush()?;
         match os::wait_input_or_end(0, self.ended.as_ref())? {
-            os::Ready::Ended => Ok(()),
+            os::Ready::Ended => Ok(true),
             os::Ready::Input => {
                 // Unbuffered: one read takes the Enter (and anything typed
                 // before it); 0 bytes is EOF.
@@ -331,7 +340,7 @@ impl Run<'_> {
                     writeln!(self.out, "  (stdin is closed: no more pauses)")?;
                     self.opts.pause = false;
                 }
-                Ok(())
+                Ok(false)
             }
         }
     }
