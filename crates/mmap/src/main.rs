@@ -15,11 +15,11 @@
 //!    2011) directly below the first, and the two showed as *one* line:
 //!    adjacent anonymous mappings with the same permissions and flags are
 //!    merged by the kernel into one VMA (`vma_merge*` in mm/vma.c), and
-//!    /proc/PID/maps shows VMAs, not mmap calls. But since Linux 6.7 (in
-//!    this form since 6.12) an anonymous mapping whose length is a
-//!    multiple of 2 MiB starts on a 2 MiB boundary, so that it can use
-//!    transparent huge pages (`thp_get_unmapped_area`,
-//!    mm/huge_memory.c). That leaves a random gap of 0 to 2 MiB above
+//!    /proc/PID/maps shows VMAs, not mmap calls. But on kernels built
+//!    with transparent huge pages, since Linux 6.7 (narrowed by later
+//!    fixes to lengths that are a multiple of 2 MiB), such an anonymous
+//!    mapping starts on a 2 MiB boundary, so that huge pages can back it
+//!    (`thp_get_unmapped_area*`, mm/huge_memory.c). That leaves a random gap of 0 to 2 MiB above
 //!    the 512 MiB mapping. When the 512 KiB fit into it (most runs),
 //!    they land there, above the first, and maps shows two lines; else
 //!    they land directly below it and merge. `mmap 1M 512K` (1 MiB is

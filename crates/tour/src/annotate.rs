@@ -224,7 +224,7 @@ fn special(name: &str, ctx: &Context) -> &'static str {
             "kernel data the vDSO reads (time, clock parameters); read-only, no syscall needed"
         }
         "[vvar_vclock]" => {
-            "the clock source's page(s) for the vDSO (split out of [vvar] in Linux 6.x)"
+            "the clock source's page(s) for the vDSO (split out of [vvar] in Linux 6.13)"
         }
         "[vdso]" => {
             "kernel code in the process: clock_gettime, gettimeofday, time, getcpu without a syscall"
