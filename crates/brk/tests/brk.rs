@@ -72,10 +72,7 @@ fn a_custom_increment_moves_the_break_that_far() {
 fn a_refused_break_is_enomem_with_status_1() {
     // RLIMIT_DATA counts the heap: a 64 MiB break under a 1 MiB limit fails.
     // The raw syscall then returns the old break, not -ENOMEM.
-    let w = walk(command(
-        "sh",
-        &["-c", &format!("ulimit -d 1024 && exec {BIN} -q 64M")],
-    ));
+    let w = walk_under("ulimit -d 1024", BIN, &["-q", "64M"]);
     assert_eq!(w.stops.len(), 1, "stops before the first brk");
     assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
     assert_eq!(w.stderr, "brk failed: ENOMEM\n");
@@ -99,13 +96,13 @@ fn quiet_is_silent() {
 
 #[test]
 fn quiet_makes_exactly_the_lessons_syscalls() {
-    let Some(strace) = tool("strace") else { return };
-    assert_eq!(
-        strace_names(&strace, BIN, &["-q"]),
-        [
+    assert_syscalls(
+        BIN,
+        &["-q"],
+        &[
             "execve", "getpid", "kill", "brk", "brk", "getpid", "kill", "brk", "brk", "getpid",
-            "kill", "exit"
-        ]
+            "kill", "exit",
+        ],
     );
 }
 

@@ -6,7 +6,6 @@
 use procfs::maps::Mapping;
 use procfs::testing::*;
 use std::os::unix::fs::MetadataExt;
-use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_filemap");
 const PAGE: u64 = 4096;
@@ -81,11 +80,7 @@ fn maps_its_own_file_next_to_anonymous_memory_then_unmaps_both() {
 /// Runs `filemap -q` under `sh -c 'ulimit …; exec filemap -q'` (the shell
 /// becomes the demo) and checks the failure.
 fn assert_fails(ulimit: &str, message: &str) {
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!("ulimit {ulimit} && exec \"$0\" -q"))
-        .arg(BIN);
-    let w = walk(cmd);
+    let w = walk_under(&format!("ulimit {ulimit}"), BIN, &["-q"]);
     assert_eq!(
         w.end,
         procfs::Event::Exited(1),
@@ -129,13 +124,13 @@ fn quiet_is_silent_but_prints_the_data() {
 
 #[test]
 fn quiet_makes_exactly_the_lessons_syscalls() {
-    let Some(strace) = tool("strace") else { return };
-    assert_eq!(
-        strace_names(&strace, BIN, &["-q"]),
-        [
+    assert_syscalls(
+        BIN,
+        &["-q"],
+        &[
             "execve", "openat", "lseek", "mmap", "close", "mmap", "write", "write", "getpid",
             "kill", "munmap", "munmap", "getpid", "kill", "exit",
-        ]
+        ],
     );
 }
 

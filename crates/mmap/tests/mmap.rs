@@ -130,10 +130,7 @@ fn custom_sizes_are_mapped_as_asked() {
 #[test]
 fn a_refused_mapping_is_enomem_with_status_1() {
     // 200000 KiB of address space cannot hold 512 MiB.
-    let w = walk(command(
-        "sh",
-        &["-c", &format!("ulimit -v 200000 && exec {BIN} -q")],
-    ));
+    let w = walk_under("ulimit -v 200000", BIN, &["-q"]);
     assert_eq!(w.stops.len(), 1, "stops once before mmap");
     assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
     assert_eq!(w.stderr, "mmap failed: ENOMEM\n");
@@ -147,13 +144,13 @@ fn quiet_is_silent() {
 
 #[test]
 fn quiet_makes_exactly_the_lessons_syscalls() {
-    let Some(strace) = tool("strace") else { return };
-    assert_eq!(
-        strace_names(&strace, BIN, &["-q"]),
-        [
+    assert_syscalls(
+        BIN,
+        &["-q"],
+        &[
             "execve", "getpid", "kill", "mmap", "getpid", "kill", "mmap", "getpid", "kill",
-            "munmap", "getpid", "kill", "exit"
-        ]
+            "munmap", "getpid", "kill", "exit",
+        ],
     );
 }
 

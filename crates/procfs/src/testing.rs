@@ -312,6 +312,26 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Asserts the exact syscalls of `bin args` under strace (see
+/// [`strace_names`]); skips loudly where strace is missing, outside CI.
+pub fn assert_syscalls(bin: &str, args: &[&str], expected: &[&str]) {
+    let Some(strace) = tool("strace") else { return };
+    assert_eq!(
+        strace_names(&strace, bin, args),
+        expected,
+        "strace {bin} {args:?}"
+    );
+}
+
+/// Runs `bin args` under a shell limit such as `ulimit -v 200000`, which
+/// applies to the demo alone (`sh -c 'ulimit …; exec demo …'`).
+pub fn walk_under(limit: &str, bin: &str, args: &[&str]) -> Walk {
+    let script = format!("{limit} && exec \"$0\" \"$@\"");
+    let mut all = vec!["-c", &script, bin];
+    all.extend_from_slice(args);
+    walk(command("sh", &all))
+}
+
 /// A number no other call in this process has had (for temp file names).
 pub fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};

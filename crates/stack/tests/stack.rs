@@ -60,10 +60,7 @@ fn a_custom_depth_grows_it_further() {
 #[test]
 fn a_depth_over_rlimit_stack_is_refused_not_a_sigsegv() {
     for depth in ["4M", "1M"] {
-        let w = walk(command(
-            "sh",
-            &["-c", &format!("ulimit -s 1024 && exec {BIN} -q {depth}")],
-        ));
+        let w = walk_under("ulimit -s 1024", BIN, &["-q", depth]);
         assert!(w.stops.is_empty(), "refused before the first stop");
         // Status 2: a bad DEPTH for this limit, not a failed syscall.
         assert_eq!(w.end, Event::Exited(2), "{depth}: {}", w.stderr);
@@ -74,10 +71,7 @@ fn a_depth_over_rlimit_stack_is_refused_not_a_sigsegv() {
         assert!(lines[1].starts_with("usage: stack"));
     }
     // Under the same limit, a DEPTH that fits works.
-    let w = walk(command(
-        "sh",
-        &["-c", &format!("ulimit -s 1024 && exec {BIN} -q 900K")],
-    ));
+    let w = walk_under("ulimit -s 1024", BIN, &["-q", "900K"]);
     assert_eq!(
         (w.end, w.stops.len()),
         (Event::Exited(0), 2),
@@ -122,18 +116,18 @@ fn quiet_is_silent() {
 
 #[test]
 fn quiet_makes_exactly_the_lessons_syscalls() {
-    let Some(strace) = tool("strace") else { return };
-    assert_eq!(
-        strace_names(&strace, BIN, &["-q"]),
-        [
+    assert_syscalls(
+        BIN,
+        &["-q"],
+        &[
             "execve",
             "prlimit64",
             "getpid",
             "kill",
             "getpid",
             "kill",
-            "exit"
-        ]
+            "exit",
+        ],
     );
 }
 
