@@ -6,16 +6,11 @@ use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_minimal");
-/// `nanosleep` on x86-64 (`arch/x86/entry/syscalls/syscall_64.tbl`).
-const NR_NANOSLEEP: u64 = 35;
 
 #[test]
 fn sleeps_with_no_heap_and_no_writable_program_mapping() {
     let mut demo = Demo::spawn(command(BIN, &["5"]), Spawn::default()).unwrap();
-    assert!(
-        demo.wait_in_syscall(NR_NANOSLEEP, Duration::from_secs(10)),
-        "never slept"
-    );
+    assert!(demo.wait_sleeping(Duration::from_secs(10)), "never slept");
     let maps = maps::read(demo.pid).unwrap();
     let program = assert_maps_match_elf(&maps, BIN, 0);
     let perms: Vec<&str> = program.iter().map(|m| m.perms.as_str()).collect();
@@ -83,7 +78,7 @@ fn a_stop_and_continue_does_not_cut_the_sleep_short() {
     // A SIGSTOP/SIGCONT pair restarts nanosleep in the kernel: no EINTR
     // reaches the program, which would exit 1.
     let mut demo = Demo::spawn(command(BIN, &["1"]), Spawn::default()).unwrap();
-    assert!(demo.wait_in_syscall(NR_NANOSLEEP, Duration::from_secs(10)));
+    assert!(demo.wait_sleeping(Duration::from_secs(10)));
     demo.signal(procfs::child::SIGSTOP).unwrap();
     assert_eq!(
         demo.wait(STEP_TIMEOUT),

@@ -89,8 +89,10 @@ pub struct Demo {
     pub pid: u32,
     /// std's handle, for the pipes; never waited on through std.
     pub child: Child,
-    events: Receiver<Event>,
+    /// Each event with the moment its waitpid returned.
+    events: Receiver<(Event, Instant)>,
     last: Option<Event>,
+    last_at: Option<Instant>,
 }
 
 impl Demo {
@@ -128,6 +130,9 @@ impl Demo {
                     let mut status = 0;
                     // SAFETY: waitpid writes one int into `status`.
                     let r = unsafe { waitpid(pid as i32, &mut status, WUNTRACED) };
+                    // Taken first, so that a caller can tell how long the
+                    // event took to reach it (the tour's benchmark).
+                    let at = Instant::now();
                     if r == -1 {
                         if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
                             continue;
@@ -142,7 +147,7 @@ impl Demo {
                     } else {
                         Event::Killed(status & WTERMSIG_MASK)
                     };
-                    if send.send(event).is_err() || event.finished() {
+                    if send.send((event, at)).is_err() || event.finished() {
                         return;
                     }
                 }
@@ -152,6 +157,7 @@ impl Demo {
             child,
             events,
             last: None,
+            last_at: None,
         })
     }
 
@@ -161,8 +167,9 @@ impl Demo {
             return Some(e);
         }
         match self.events.recv_timeout(timeout) {
-            Ok(e) => {
+            Ok((e, at)) => {
                 self.last = Some(e);
+                self.last_at = Some(at);
                 Some(e)
             }
             Err(RecvTimeoutError::Timeout) => None,
@@ -174,6 +181,12 @@ impl Demo {
     /// The last event seen, if any.
     pub fn last(&self) -> Option<Event> {
         self.last
+    }
+
+    /// When waitpid returned the last event seen: `Instant::now()` minus
+    /// this is how long the event took to reach the caller.
+    pub fn last_event_at(&self) -> Option<Instant> {
+        self.last_at
     }
 
     /// Whether the demo has exited or been killed.
@@ -207,23 +220,27 @@ impl Demo {
         self.last
     }
 
-    /// Waits until the demo blocks in syscall `nr` (read from
-    /// /proc/PID/syscall), checking every millisecond. For `minimal`,
-    /// which never stops: its maps are read while it sleeps.
-    pub fn wait_in_syscall(&mut self, nr: u64, timeout: Duration) -> bool {
+    /// Waits until the demo sleeps (state `S` in /proc/PID/stat), for
+    /// `minimal`, which never stops itself: its maps are read while it
+    /// sleeps in nanosleep. A task waiting in exec, a page fault or a lock
+    /// shows `D`, so `S` means the sleep the program asked for, as long as
+    /// it sleeps nowhere else. Returns false if the demo ended or did not
+    /// sleep within `timeout`.
+    ///
+    /// This is a poll, once a millisecond: a process that falls asleep
+    /// tells its parent nothing, so there is no waitpid to block in.
+    /// Reading /proc/PID/stat needs no ptrace rights (/proc/PID/syscall
+    /// does, which Yama's ptrace_scope 2 and 3 refuse).
+    pub fn wait_sleeping(&mut self, timeout: Duration) -> bool {
+        /// How often to look; also how late the sleep may be seen.
+        const POLL: Duration = Duration::from_millis(1);
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            let text = std::fs::read_to_string(format!("/proc/{}/syscall", self.pid));
-            if let Ok(text) = text
-                && text.split(' ').next() == Some(&nr.to_string())
-            {
+            if crate::stat::read(self.pid).is_ok_and(|s| s.state == 'S') {
                 return true;
             }
-            // Blocks in the kernel for 1 ms; returns early if the demo ends.
-            if self
-                .wait(Duration::from_millis(1))
-                .is_some_and(Event::finished)
-            {
+            // Blocks in the kernel for POLL; returns early if the demo ends.
+            if self.wait(POLL).is_some_and(Event::finished) {
                 return false;
             }
         }

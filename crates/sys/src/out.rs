@@ -5,11 +5,11 @@
 //! a buffer on the stack and hands it to write(2) in one piece, so that
 //! strace shows one `write` a line instead of one a fragment.
 
+use core::mem::MaybeUninit;
+
 /// File descriptors 1 and 2, open when the kernel starts us (`stdout(3)`).
 pub const STDOUT: usize = 1;
 pub const STDERR: usize = 2;
-
-use core::mem::MaybeUninit;
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 

@@ -6,10 +6,13 @@
 //! vdso(7), getauxval(3); the words are ours.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use procfs::Mapping;
 use procfs::elf::{self, Elf};
 use procfs::stat::Stat;
+
+use crate::style;
 
 /// The demo's executable: its ELF file and where the kernel put it.
 #[derive(Clone, Debug)]
@@ -89,10 +92,10 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
         }
     }
     if m.is_special() {
-        return special(&m.path, ctx).into();
+        return special(&m.path).into();
     }
     if m.anonymous() {
-        return anonymous(m);
+        return anonymous(m, mmap_min_addr());
     }
     file_backed(m, ctx)
 }
@@ -109,7 +112,7 @@ fn program_mapping(m: &Mapping, p: &Program) -> String {
         parts.push("ELF + program headers".to_string());
     }
     for s in p.elf.sections_in(start, end) {
-        parts.push(format!("{} {}", s.name, bytes(s.size)));
+        parts.push(format!("{} {}", s.name, style::size(s.size)));
     }
     let what = if m.executable() {
         "code"
@@ -124,14 +127,6 @@ fn program_mapping(m: &Mapping, p: &Program) -> String {
         text += &format!(" ({names})");
     }
     text
-}
-
-fn bytes(n: u64) -> String {
-    if n < 10 * 1024 {
-        format!("{n} B")
-    } else {
-        format!("{} KiB", n.div_ceil(1024))
-    }
 }
 
 /// How many symbols to name per mapping; the rest are counted.
@@ -208,26 +203,24 @@ pub fn demangle(sym: &str) -> String {
     name
 }
 
-fn special(name: &str, ctx: &Context) -> &'static str {
+fn special(name: &str) -> &'static str {
     match name {
         "[heap]" => {
             "the program break: brk(2) moves its end, in whole pages; starts a random gap above the program"
         }
         "[stack]" => {
-            if ctx.stat.is_some() {
-                "main thread's stack: grows down when touched, up to RLIMIT_STACK; argv, envp, auxv at its top"
-            } else {
-                "main thread's stack: grows down when touched, up to RLIMIT_STACK"
-            }
+            "main thread's stack: grows down when touched, up to RLIMIT_STACK; argv, envp, auxv at its top"
         }
         "[vvar]" => {
             "kernel data the vDSO reads (time, clock parameters); read-only, no syscall needed"
         }
+        // The mapping is there whatever the clock source; its pages are
+        // only read when the clock is paravirtual (in a guest).
         "[vvar_vclock]" => {
-            "the clock source's page(s) for the vDSO (split out of [vvar] in Linux 6.13)"
+            "paravirtual clock pages for the vDSO (kvm-clock pvclock, Hyper-V TSC page); mapped even with a plain TSC; since Linux 6.13 right below [vdso]"
         }
         "[vdso]" => {
-            "kernel code in the process: clock_gettime, gettimeofday, time, getcpu without a syscall"
+            "kernel code in the process: e.g. clock_gettime, clock_getres, gettimeofday, time, getcpu, getrandom (new kernels), without a syscall"
         }
         "[vsyscall]" => {
             "legacy fixed page of old x86-64 binaries, above user space; execute-only, emulated"
@@ -236,25 +229,55 @@ fn special(name: &str, ctx: &Context) -> &'static str {
     }
 }
 
-/// `vm.mmap_min_addr`'s usual value (mm/Kconfig DEFAULT_MMAP_MIN_ADDR on
-/// x86): below it, mmap needs CAP_SYS_RAWIO.
-const MMAP_MIN_ADDR: u64 = 65536;
+/// Where the kernel says how low mmap may go without CAP_SYS_RAWIO
+/// (Documentation/admin-guide/sysctl/vm.rst, "mmap_min_addr").
+const MMAP_MIN_ADDR_PATH: &str = "/proc/sys/vm/mmap_min_addr";
+/// Its default when the file cannot be read: mm/Kconfig
+/// DEFAULT_MMAP_MIN_ADDR (distributions often set 65536 instead).
+const DEFAULT_MMAP_MIN_ADDR: u64 = 4096;
 
-fn anonymous(m: &Mapping) -> String {
+/// `vm.mmap_min_addr` of this machine, read once.
+fn mmap_min_addr() -> u64 {
+    static MIN: OnceLock<u64> = OnceLock::new();
+    *MIN.get_or_init(|| {
+        std::fs::read_to_string(MMAP_MIN_ADDR_PATH)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(DEFAULT_MMAP_MIN_ADDR)
+    })
+}
+
+/// Anonymous memory below this was placed there on request (MAP_FIXED,
+/// MAP_FIXED_NOREPLACE or a hint): 0x400000 is where x86-64 executables
+/// are classically linked (linker.ld), and the kernel never picks an
+/// address this low itself: it hands out mmap space top-down from below
+/// the stack, or bottom-up from TASK_UNMAPPED_BASE, a third of user space
+/// (arch/x86/include/asm/processor.h).
+const LOW_FIXED_BELOW: u64 = 0x40_0000;
+
+fn anonymous(m: &Mapping, mmap_min_addr: u64) -> String {
     let mut text = match m.perms.as_str() {
         "---p" => "reserved address space, no access: a guard".to_string(),
         p if p.ends_with('s') => {
             "shared anonymous memory: zero pages, shared with children".to_string()
         }
+        // A read fault maps the one shared zero page; only a write fault
+        // allocates a page of its own (mm/memory.c, do_anonymous_page).
         "rw-p" => {
-            "anonymous memory (mmap MAP_ANONYMOUS): zero pages, allocated when touched".to_string()
+            "anonymous memory (mmap MAP_ANONYMOUS): zero pages; reads share the zero page, the first write allocates".to_string()
         }
-        p => format!("anonymous memory, {p}: zero pages, allocated when touched"),
+        p if !m.writable() => format!(
+            "anonymous memory, {p}: reads see the shared zero page; no write, so nothing is allocated"
+        ),
+        p => format!("anonymous memory, {p}: zero pages, allocated at the first write"),
     };
     if m.start == 0 {
-        text += "; page 0: a null pointer now points at memory (needs CAP_SYS_RAWIO)";
-    } else if m.start < MMAP_MIN_ADDR * 16 {
+        text += "; page 0: a null pointer now points at memory";
+    } else if m.start < LOW_FIXED_BELOW {
         text += "; at a low fixed address, the program asked for it";
+    }
+    if m.start < mmap_min_addr {
+        text += &format!(" (below vm.mmap_min_addr {mmap_min_addr}: needs CAP_SYS_RAWIO)");
     }
     text
 }
@@ -402,7 +425,8 @@ mod tests {
             "{}",
             words[3]
         );
-        assert!(words[4].contains("clock source"), "{}", words[4]);
+        assert!(words[4].contains("paravirtual clock"), "{}", words[4]);
+        assert!(words[5].contains("clock_getres"), "{}", words[5]);
         assert!(words[5].contains("without a syscall"), "{}", words[5]);
         assert!(words[6].contains("grows down"), "{}", words[6]);
         assert!(words[7].contains("legacy"), "{}", words[7]);
@@ -479,8 +503,25 @@ mod tests {
     #[test]
     fn low_pages_are_called_out() {
         let zero = Mapping::parse("00000000-00001000 rw-p 00000000 00:00 0 ").unwrap();
-        assert!(anonymous(&zero).contains("page 0"));
+        let words = anonymous(&zero, DEFAULT_MMAP_MIN_ADDR);
+        assert!(words.contains("page 0"), "{words}");
+        assert!(words.contains("below vm.mmap_min_addr 4096"), "{words}");
+        // vm.mmap_min_addr = 0: anyone may map page 0.
+        assert!(!anonymous(&zero, 0).contains("CAP_SYS_RAWIO"));
         let fixed = Mapping::parse("00040000-00041000 rw-p 00000000 00:00 0 ").unwrap();
-        assert!(anonymous(&fixed).contains("low fixed address"));
+        let words = anonymous(&fixed, DEFAULT_MMAP_MIN_ADDR);
+        assert!(words.contains("low fixed address"), "{words}");
+        assert!(!words.contains("mmap_min_addr"), "{words}");
+        // Where the kernel's own choices lie: nothing to call out.
+        let high = Mapping::parse("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 ").unwrap();
+        assert!(!anonymous(&high, DEFAULT_MMAP_MIN_ADDR).contains("fixed"));
+    }
+
+    #[test]
+    fn read_only_anonymous_memory_allocates_nothing() {
+        let ro = Mapping::parse("7f0000000000-7f0000001000 r--p 00000000 00:00 0 ").unwrap();
+        let words = anonymous(&ro, DEFAULT_MMAP_MIN_ADDR);
+        assert!(words.contains("shared zero page"), "{words}");
+        assert!(!words.contains("allocated when"), "{words}");
     }
 }

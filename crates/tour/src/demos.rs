@@ -43,9 +43,8 @@ const fn demo(name: &'static str, stops: usize, about: &'static str, lesson: &'s
 /// enough not to be noticed.
 pub const MINIMAL_SLEEP: &str = "1";
 
-/// `nanosleep` (arch/x86/entry/syscalls/syscall_64.tbl): where `minimal`
-/// waits while the tour reads its maps.
-pub const NR_NANOSLEEP: u64 = 35;
+/// The whole environment of a `small_env` demo: `env -i LECTURE='memory maps'`.
+pub const SMALL_ENV: (&str, &str) = ("LECTURE", "memory maps");
 
 pub const DEMOS: &[Demo] = &[
     Demo {

@@ -19,10 +19,20 @@ use crate::style::{self, Style};
 
 /// Inside width of a box.
 const WIDTH: usize = 34;
+/// What a box's label leaves for the name: ` NAME PERMS  SIZE ` takes 18
+/// characters besides it (perms 4, size 9, five blanks).
+const NAME_WIDTH: usize = WIDTH - 18;
 const MIB: u64 = 1 << 20;
-/// The end of user space with 4-level page tables
-/// (Documentation/arch/x86/x86_64/mm.rst).
-const USER_TOP: u64 = 0x7fff_ffff_f000;
+/// The end of user space with 4-level page tables: TASK_SIZE_MAX, 2^47
+/// less a guard page (arch/x86/include/asm/page_64_types.h;
+/// Documentation/arch/x86/x86_64/mm.rst).
+pub const USER_TOP: u64 = 0x7fff_ffff_f000;
+/// The first non-canonical address: from here on bits 63..47 of an
+/// address are no longer all equal, so no pointer may hold one (a load or
+/// store faults) until the kernel's half.
+const NON_CANONICAL: u64 = 1 << 47;
+/// Where the kernel's half of the address space starts (mm.rst).
+const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
 
 /// Extra empty rows for a big box: one from 1 MiB, two from 256 MiB.
 fn extra_rows(size: u64) -> usize {
@@ -44,33 +54,43 @@ pub fn draw(lines: &[Line], st: Style) -> String {
         match last_end {
             Some(end) if end == m.start => {}
             Some(end) => {
-                let mut note = format!("  gap {}", style::big(m.start - end));
-                if end <= USER_TOP && m.start > USER_TOP {
-                    note += " (user space ends at 0x7fffffffffff; above it the kernel)";
-                }
+                let mut notes = vec![format!("  gap {}", style::big(m.start - end))];
                 for g in gone
                     .iter()
                     .filter(|g| g.now.start < m.start && g.now.end > end)
                 {
-                    note += &st.removed(&format!(
+                    notes[0] += &st.removed(&format!(
                         "; - {} {} unmapped here",
                         short_name(&g.now),
                         style::size(g.now.size())
                     ));
                 }
-                row(" ", &format!(":{}:", " ".repeat(WIDTH)), &note);
+                // The gap up to [vsyscall] is 16 EiB, but only its ends
+                // are address space: the rest no pointer can hold.
+                if end <= USER_TOP && m.start > USER_TOP {
+                    notes.push(format!(
+                        "  user space ends at {USER_TOP:#x}, the kernel's half starts at {KERNEL_HALF:#x};"
+                    ));
+                    notes.push(format!(
+                        "  {NON_CANONICAL:#x}-{:#x} between them is non-canonical: no pointer may hold it",
+                        KERNEL_HALF - 1
+                    ));
+                }
+                for note in &notes {
+                    row(" ", &format!(":{}:", " ".repeat(WIDTH)), note);
+                }
                 row(" ", &border, &format!(" {:#x}", m.start));
             }
             None => row(" ", &border, &format!(" {:#x}", m.start)),
         }
-        let mut name = short_name(m);
-        name.truncate(WIDTH - 18);
+        // By characters: a file name may hold multi-byte ones.
+        let name: String = short_name(m).chars().take(NAME_WIDTH).collect();
         let label = format!(
             " {:<w$} {}  {:>9} ",
             name,
             m.perms,
             style::size(m.size()),
-            w = WIDTH - 18
+            w = NAME_WIDTH
         );
         let mark = l.mark.symbol().to_string();
         let (mark, label) = match l.mark {
@@ -121,6 +141,13 @@ mod tests {
         // Then the big hole up to [vvar], collapsed into one row.
         assert!(rows[7].starts_with("  :"), "{pic}");
         assert!(rows[7].ends_with("gap 127.3 TiB"), "{pic}");
+        // Past [stack], the gap to [vsyscall] says what it really is.
+        let hole = rows
+            .iter()
+            .position(|r| r.ends_with("gap 16.0 EiB"))
+            .unwrap();
+        assert!(rows[hole + 1].contains("ends at 0x7ffffffff000"), "{pic}");
+        assert!(rows[hole + 2].contains("non-canonical"), "{pic}");
         // [vsyscall] is the last box.
         assert!(rows[rows.len() - 2].contains("[vsyscall]"), "{pic}");
         assert_eq!(
@@ -128,6 +155,17 @@ mod tests {
             &"  +----------------------------------+ 0xffffffffff601000"
         );
         assert!(rows.iter().all(|r| !r.contains('\x1b')), "no colour");
+    }
+
+    #[test]
+    fn long_names_are_cut_by_characters() {
+        // 2-byte characters: a cut by bytes at 16 would split one.
+        let m = procfs::Mapping::parse(
+            "7f0000000000-7f0000001000 r--p 00000000 08:01 42 /tmp/ééééééééééééééééé",
+        )
+        .unwrap();
+        let pic = draw(&diff(None, &[m]), Style::default());
+        assert!(pic.contains("| éééééééééééééééé r--p "), "{pic}");
     }
 
     #[test]

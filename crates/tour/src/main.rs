@@ -17,7 +17,7 @@ mod run;
 mod show;
 mod style;
 
-use std::io::Write;
+use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -72,11 +72,33 @@ struct Cli {
     bench: Option<usize>,
 }
 
-fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
-    let timeout = std::env::var(run::TIMEOUT_VAR)
+/// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
+/// negative, NaN or infinite).
+fn timeout() -> Result<Duration, ExitCode> {
+    let Some(value) = std::env::var_os(run::TIMEOUT_VAR) else {
+        return Ok(run::TIMEOUT);
+    };
+    let value = value.to_string_lossy();
+    value
+        .trim()
+        .parse::<f64>()
         .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map_or(run::TIMEOUT, Duration::from_secs_f64);
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| {
+            usage_error(&format!(
+                "{} must be a number of seconds, not '{value}'",
+                run::TIMEOUT_VAR
+            ))
+        })
+}
+
+/// Prints `text` on stdout; a reader that is gone (`| head`) is no error.
+fn print_quietly(text: &str) {
+    let _ = io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
+    let timeout = timeout()?;
     let mut cli = Cli {
         opts: Options {
             raw: false,
@@ -100,11 +122,11 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
             "--list" => {
-                print!("{}", demos::list());
+                print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);
             }
             "-h" | "--help" => {
-                println!("{USAGE}{HELP}");
+                print_quietly(&format!("{USAGE}{HELP}\n"));
                 return Err(ExitCode::SUCCESS);
             }
             "--no-build" => cli.build = false,
@@ -193,45 +215,90 @@ fn main() -> ExitCode {
     if let Some(runs) = cli.bench {
         return bench::bench(&chosen, &bin, &cli.opts, runs);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = io::stdout().lock();
     let mut timings = run::Timings::default();
     for (i, d) in chosen.iter().enumerate() {
         let path = bin(d);
-        let shown = path.strip_prefix(workspace()).unwrap_or(&path);
         let head = format!("== {}/{} {}: {}", i + 1, chosen.len(), d.name, d.about);
-        let command = format!("$ {} {}", shown.display(), d.args.join(" "));
         let header = writeln!(
             out,
             "\n{}\n{}",
             cli.opts.style.bold(&head),
-            command.trim_end()
+            command_line(d, &path, cli.opts.no_aslr)
         );
         match header.and_then(|()| run::run(d, &path, &mut cli.opts, &mut out, &mut timings)) {
             Ok(true) => {}
             Ok(false) => failed.push(d.name),
+            // Whoever read our output has gone (`cargo tour | head`): the
+            // rest would go nowhere. The demo was killed when its run
+            // ended, as on any exit; the status tells of the demos seen.
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => return status(&failed),
             Err(e) => {
                 eprintln!("tour: {}: {e}", d.name);
                 failed.push(d.name);
             }
         }
     }
-    finish(&chosen, &missing, &failed)
+    finish(&mut out, &chosen, &missing, &failed)
 }
 
-fn finish(chosen: &[&Demo], missing: &[&str], failed: &[&str]) -> ExitCode {
+fn status(failed: &[&str]) -> ExitCode {
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The last lines: demos missing from this tree, and what failed.
+fn finish(out: &mut impl Write, chosen: &[&Demo], missing: &[&str], failed: &[&str]) -> ExitCode {
+    let mut text = String::new();
     if !missing.is_empty() {
-        println!("\n(not in this tree yet: {})", missing.join(", "));
+        text += &format!("\n(not in this tree yet: {})\n", missing.join(", "));
     }
     if failed.is_empty() {
         let n = chosen.len();
-        println!(
-            "\ntour: {n} demo{}, all exited 0",
+        text += &format!(
+            "\ntour: {n} demo{}, all exited 0\n",
             if n == 1 { "" } else { "s" }
         );
-        ExitCode::SUCCESS
     } else {
-        println!("\ntour: FAILED: {}", failed.join(", "));
-        ExitCode::FAILURE
+        text += &format!("\ntour: FAILED: {}\n", failed.join(", "));
+    }
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => {
+            eprintln!("tour: cannot write the summary: {e}");
+            ExitCode::FAILURE
+        }
+        _ => status(failed),
+    }
+}
+
+/// The command the demo runs as, as one would type it: `target/release/brk`,
+/// or with what the tour adds, `setarch -R env -i LECTURE='memory maps' …`.
+fn command_line(d: &Demo, path: &Path, no_aslr: bool) -> String {
+    let shown = path.strip_prefix(workspace()).unwrap_or(path);
+    let mut words = Vec::new();
+    if no_aslr {
+        // ADDR_NO_RANDOMIZE, as procfs::Spawn sets it.
+        words.push("setarch -R".to_string());
+    }
+    if d.small_env {
+        let (name, value) = demos::SMALL_ENV;
+        words.push(format!("env -i {name}={}", shell_quote(value)));
+    }
+    words.push(shell_quote(&shown.to_string_lossy()));
+    words.extend(d.args.iter().map(|a| shell_quote(a)));
+    format!("$ {}", words.join(" "))
+}
+
+/// `word` as sh(1) reads it back: in single quotes unless it is plain.
+fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -247,7 +314,7 @@ fn exec(cli: &mut Cli) -> ExitCode {
         args: Box::leak(args.into_boxed_slice()),
         ..demos::EXEC
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = io::stdout().lock();
     let mut timings = run::Timings::default();
     match run::run(
         &demo,
@@ -258,9 +325,31 @@ fn exec(cli: &mut Cli) -> ExitCode {
     ) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tour: {name}: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_says_what_the_tour_adds() {
+        let path = workspace().join("target/release/auxv");
+        let auxv = demos::find("auxv").unwrap();
+        assert_eq!(
+            command_line(auxv, &path, false),
+            "$ env -i LECTURE='memory maps' target/release/auxv"
+        );
+        let vdso = demos::find("vdso").unwrap();
+        assert_eq!(
+            command_line(vdso, Path::new("/x/vdso"), true),
+            "$ setarch -R /x/vdso --calls 10000"
+        );
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 }

@@ -11,6 +11,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{ChildStderr, ChildStdout, Command, Stdio};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use procfs::{Event, Mapping, Spawn, maps, stat};
@@ -40,8 +41,12 @@ pub struct Options {
 /// What the benchmark measures.
 #[derive(Debug, Default)]
 pub struct Timings {
-    /// Per stop: from the stop noticed to SIGCONT sent.
+    /// Per stop: from the stop seen to SIGCONT sent (for `minimal`, its
+    /// one look while asleep: from the sleep seen to the table shown).
     pub per_stop: Vec<Duration>,
+    /// Per stop: from waitpid returning in procfs's waiter thread to the
+    /// tour seeing the event.
+    pub latency: Vec<Duration>,
     /// Start to exit, per demo run.
     pub runs: Vec<Duration>,
 }
@@ -88,7 +93,10 @@ struct Run<'a> {
     opts: &'a mut Options,
     out: &'a mut dyn Write,
     child: procfs::Demo,
+    /// Readable once the demo has ended: a pause waits for it and Enter.
     ended: Option<OwnedFd>,
+    /// An event already taken from the waiter, to handle next.
+    pending: Option<Event>,
     pipes: Pipes,
     program: Option<Program>,
     first: Option<Vec<Mapping>>,
@@ -111,7 +119,8 @@ pub fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if demo.small_env {
-        cmd.env_clear().env("LECTURE", "memory maps");
+        let (name, value) = demos::SMALL_ENV;
+        cmd.env_clear().env(name, value);
     }
     let started = Instant::now();
     let mut child = procfs::Demo::spawn(
@@ -121,7 +130,21 @@ pub fn run(
         },
     )?;
     let pipes = Pipes::take(&mut child)?;
-    let ended = os::pidfd(child.pid).ok();
+    let ended = match os::pidfd(child.pid) {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            // Before Linux 5.3, or refused by a seccomp filter.
+            if opts.pause {
+                static WARNED: Once = Once::new();
+                WARNED.call_once(|| {
+                    eprintln!(
+                        "tour: warning: pidfd_open failed ({e}): a demo killed during --pause is only noticed at Enter"
+                    )
+                });
+            }
+            None
+        }
+    };
     let mut r = Run {
         demo,
         bin,
@@ -129,6 +152,7 @@ pub fn run(
         out,
         child,
         ended,
+        pending: None,
         pipes,
         program: None,
         first: None,
@@ -147,15 +171,15 @@ pub fn run(
 impl Run<'_> {
     fn follow(&mut self, timings: &mut Timings) -> io::Result<bool> {
         let name = self.demo.name;
-        if self.demo.sleeps && !self.sleeping()? {
+        if self.demo.sleeps && !self.sleeping(timings)? {
             return Ok(false);
         }
-        let mut pending = None;
         loop {
-            let event = match pending.take() {
-                Some(e) => Some(e),
-                None => self.child.wait(self.opts.timeout),
+            let (event, fresh) = match self.pending.take() {
+                Some(e) => (Some(e), false),
+                None => (self.child.wait(self.opts.timeout), true),
             };
+            let seen = Instant::now();
             match event {
                 None => {
                     let secs = self.opts.timeout.as_secs_f64();
@@ -168,7 +192,11 @@ impl Run<'_> {
                     return Ok(false);
                 }
                 Some(Event::Stopped(sig)) => {
-                    let noticed = Instant::now();
+                    // How long the stop took from waitpid to here (an
+                    // event kept from earlier would count its wait too).
+                    if let (true, Some(at)) = (fresh, self.child.last_event_at()) {
+                        timings.latency.push(seen.saturating_duration_since(at));
+                    }
                     self.stops += 1;
                     if self.opts.bare {
                         self.child.cont()?;
@@ -180,24 +208,12 @@ impl Run<'_> {
                         format!("stopped by {} (not the demo's own stop)", signal_name(sig))
                     };
                     self.show(&title)?;
-                    let ended = if self.opts.pause {
-                        self.pause()?
+                    if self.opts.pause {
+                        let ended = self.pause()?;
+                        self.resume(ended);
                     } else {
-                        timings.per_stop.push(noticed.elapsed());
-                        false
-                    };
-                    // Continued or killed from elsewhere while we looked? If
-                    // the pause saw it end, its status is on the way from the
-                    // waitpid thread: wait for it rather than race it.
-                    let patience = if ended {
-                        self.opts.timeout
-                    } else {
-                        Duration::ZERO
-                    };
-                    pending = self.child.wait(patience);
-                    if pending.is_none() && self.child.cont().is_err() {
-                        // Gone between the look and the SIGCONT.
-                        pending = self.child.wait(self.opts.timeout);
+                        self.resume(false);
+                        timings.per_stop.push(seen.elapsed());
                     }
                 }
                 Some(Event::Exited(code)) => {
@@ -223,19 +239,36 @@ impl Run<'_> {
         }
     }
 
-    /// `minimal` never stops: its maps are read while it sleeps in
-    /// nanosleep. For `--pause` the tour stops it itself (nanosleep then
-    /// resumes with the time left). Returns false if it timed out.
-    fn sleeping(&mut self) -> io::Result<bool> {
-        if !self
-            .child
-            .wait_in_syscall(demos::NR_NANOSLEEP, self.opts.timeout)
-        {
+    /// Lets the demo go on after a stop. If its state changed meanwhile
+    /// (killed from elsewhere, or continued and stopped again), that event
+    /// is kept for the main loop instead of a SIGCONT that would race it.
+    /// `ended`: the pause saw the demo end, so its status is on the way
+    /// from the waiter thread: wait for it.
+    fn resume(&mut self, ended: bool) {
+        let patience = if ended {
+            self.opts.timeout
+        } else {
+            Duration::ZERO
+        };
+        self.pending = self.child.wait(patience);
+        if self.pending.is_none() && self.child.cont().is_err() {
+            // Gone between the look and the SIGCONT.
+            self.pending = self.child.wait(self.opts.timeout);
+        }
+    }
+
+    /// `minimal` never stops itself: its maps are read while it sleeps in
+    /// nanosleep. Falling asleep is no event waitpid reports, so this one
+    /// wait is a poll of /proc/PID/stat (procfs::Demo::wait_sleeping).
+    /// For `--pause` the tour stops it itself (nanosleep then resumes with
+    /// the time left). Returns false if it timed out.
+    fn sleeping(&mut self, timings: &mut Timings) -> io::Result<bool> {
+        if !self.child.wait_sleeping(self.opts.timeout) {
             // Ended already (the main loop reports how), or hangs.
             if !self.child.finished() {
                 writeln!(
                     self.out,
-                    "tour: {} never reached nanosleep within {} s: killed it",
+                    "tour: {} did not fall asleep within {} s: killed it",
                     self.demo.name,
                     self.opts.timeout.as_secs_f64()
                 )?;
@@ -247,13 +280,16 @@ impl Run<'_> {
         if self.opts.bare {
             return Ok(true);
         }
+        let seen = Instant::now();
         let stopped = self.opts.pause
             && self.child.signal(procfs::child::SIGSTOP).is_ok()
             && self.child.wait(self.opts.timeout) == Some(Event::Stopped(procfs::child::SIGSTOP));
         self.show("asleep in nanosleep(2): it never stops itself, so the tour reads its maps now")?;
         if stopped {
-            self.pause()?;
-            self.child.cont()?;
+            let ended = self.pause()?;
+            self.resume(ended);
+        } else {
+            timings.per_stop.push(seen.elapsed());
         }
         Ok(true)
     }
@@ -291,25 +327,28 @@ impl Run<'_> {
             Ok(t) => t,
             Err(e) => return writeln!(self.out, "tour: cannot read /proc/{pid}/maps: {e}"),
         };
-        if self.opts.raw {
-            return write!(self.out, "{text}");
-        }
         let now = maps::parse(&text).map_err(io::Error::other)?;
-        if self.program.is_none() {
-            self.program = Program::find(self.bin, &now);
-        }
-        let ctx = Context {
-            program: self.program.clone(),
-            stat: stat::read(pid).ok(),
-        };
         let lines = diff::diff(self.previous.as_deref(), &now);
-        let points = if self.demo.points {
-            annotate::points(&data)
+        // --raw replaces the table only: the diagram and the summary
+        // still come from the parsed lines.
+        if self.opts.raw {
+            write!(self.out, "{text}")?;
         } else {
-            Vec::new()
-        };
-        let table = show::maps(&lines, &ctx, &points, self.demo.marks_stack, st);
-        write!(self.out, "{table}")?;
+            if self.program.is_none() {
+                self.program = Program::find(self.bin, &now);
+            }
+            let ctx = Context {
+                program: self.program.clone(),
+                stat: stat::read(pid).ok(),
+            };
+            let points = if self.demo.points {
+                annotate::points(&data)
+            } else {
+                Vec::new()
+            };
+            let table = show::maps(&lines, &ctx, &points, self.demo.marks_stack, st);
+            write!(self.out, "{table}")?;
+        }
         if self.opts.diagram {
             write!(self.out, "\n{}", diagram::draw(&lines, st))?;
         }
@@ -385,6 +424,16 @@ impl Run<'_> {
             }
         )?;
         writeln!(self.out, "   {}", d.lesson)
+    }
+}
+
+/// However a run ends, an error on the way (the reader of our stdout
+/// gone) included, the demo and anything it started end with it.
+impl Drop for Run<'_> {
+    fn drop(&mut self) {
+        if !self.child.finished() {
+            self.kill_group();
+        }
     }
 }
 

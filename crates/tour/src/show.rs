@@ -5,6 +5,7 @@
 use procfs::Mapping;
 
 use crate::annotate::{self, Context, Point};
+use crate::diagram::USER_TOP;
 use crate::diff::{self, Line, Mark};
 use crate::style::{self, Style};
 
@@ -22,7 +23,7 @@ pub fn maps(
     // As wide as user-space addresses; [vsyscall]'s kernel address sticks out.
     let width = lines
         .iter()
-        .filter(|l| l.now.end < 1 << 48)
+        .filter(|l| l.now.end <= USER_TOP)
         .map(|l| format!("{:08x}", l.now.end).len())
         .max()
         .unwrap_or(8);

@@ -1,6 +1,7 @@
 //! Sizes as people say them, and colour (only on a terminal, never with
 //! `NO_COLOR`, see <https://no-color.org>).
 
+use std::ffi::OsStr;
 use std::io::IsTerminal;
 
 const KIB: u64 = 1 << 10;
@@ -10,22 +11,24 @@ const TIB: u64 = 1 << 40;
 const PIB: u64 = 1 << 50;
 const EIB: u64 = 1 << 60;
 
-/// A mapping's size: whole KiB below 1 MiB, else MiB (one decimal when
-/// it is not whole): `4 KiB`, `132 KiB`, `512 MiB`, `512.5 MiB`.
+/// Below this a size that is not whole KiB is given in bytes: an ELF
+/// section of 725 B or 2637 B reads better exact than as 0.7 or 2.6 KiB.
+const EXACT_BELOW: u64 = 10 * KIB;
+
+/// A size, of a mapping (whole pages) or an ELF section (any number of
+/// bytes): `4 KiB`, `132 KiB`, `725 B`, `19.5 KiB`, `512 MiB`,
+/// `512.5 MiB`; one decimal when not whole.
 pub fn size(bytes: u64) -> String {
-    if bytes < MIB {
-        if bytes.is_multiple_of(KIB) {
-            format!("{} KiB", bytes / KIB)
-        } else {
-            format!("{bytes} B")
-        }
-    } else {
-        scaled(bytes, MIB, "MiB")
+    match bytes {
+        b if b >= MIB => scaled(b, MIB, "MiB"),
+        b if b < EXACT_BELOW && !b.is_multiple_of(KIB) => format!("{b} B"),
+        b => scaled(b, KIB, "KiB"),
     }
 }
 
 /// A gap's size, which may be terabytes: `1.9 GiB`, `127.9 TiB`, and up
-/// to the 16 EiB between user space and [vsyscall].
+/// to the 16 EiB from [stack] to [vsyscall], almost all of them
+/// non-canonical addresses (see `diagram::USER_TOP`).
 pub fn big(bytes: u64) -> String {
     match bytes {
         b if b >= EIB => scaled(b, EIB, "EiB"),
@@ -60,11 +63,21 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour when stdout is a terminal and `NO_COLOR` is unset or empty.
+    /// For this process: is stdout a terminal, and `NO_COLOR`.
     pub fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style::new(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        )
+    }
+
+    /// Colour only on a terminal, and not when `no_color` (the value of
+    /// `NO_COLOR`) is set to anything but the empty string, which
+    /// no-color.org says to treat as unset.
+    pub fn new(is_tty: bool, no_color: Option<&OsStr>) -> Style {
+        let refused = no_color.is_some_and(|v| !v.is_empty());
         Style {
-            on: !no_color && std::io::stdout().is_terminal(),
+            on: is_tty && !refused,
         }
     }
 
@@ -104,11 +117,25 @@ mod tests {
         assert_eq!(size(512 * MIB), "512 MiB");
         assert_eq!(size(512 * MIB + 512 * KIB), "512.5 MiB");
         assert_eq!(size(100), "100 B");
+        assert_eq!(size(2637), "2637 B");
+        assert_eq!(size(20_000), "19.5 KiB");
+        assert_eq!(size(12 * KIB), "12 KiB");
         assert_eq!(big(0x7ff0_0000_0000), "127.9 TiB");
         assert_eq!(big(3 * GIB), "3 GiB");
         assert_eq!(big(0xffff_ffff_ff60_0000 - 0x7ffd_f240_b000), "16.0 EiB");
         assert_eq!(delta(8192, 12288), "+4 KiB");
         assert_eq!(delta(512 * MIB + 512 * KIB, 512 * KIB), "-512 MiB");
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(Style::new(true, None).on, "a terminal, NO_COLOR unset");
+        assert!(!Style::new(true, set).on, "a terminal, NO_COLOR=1");
+        assert!(Style::new(true, empty).on, "NO_COLOR= counts as unset");
+        assert!(!Style::new(false, None).on, "not a terminal");
+        assert!(!Style::new(false, set).on, "neither");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! No timing asserts: timeouts below are only there so that a broken
 //! tour fails instead of hanging, and are generous for a loaded machine.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -216,20 +216,43 @@ fn sections_addresses_point_at_their_lines() {
 
 #[test]
 fn pie_moves_unless_no_aslr() {
-    let load = |out: &str| {
+    let load = |args: &[&str]| {
+        let out = tour_ok(args);
         out.lines()
             .find(|l| l.contains("a PIE: loaded"))
             .map(str::to_string)
             .unwrap_or_else(|| panic!("no load offset in {out}"))
     };
-    let a = load(&tour_ok(&["--no-aslr", "pie"]));
-    let b = load(&tour_ok(&["--no-aslr", "pie"]));
+    let a = load(&["--no-aslr", "pie"]);
+    let b = load(&["--no-aslr", "pie"]);
     assert_eq!(a, b, "--no-aslr: the same address twice");
+    // kernel.randomize_va_space (Documentation/admin-guide/sysctl/kernel.rst):
+    // 0 turns ASLR off for every process.
+    let aslr = std::fs::read_to_string("/proc/sys/kernel/randomize_va_space");
+    if aslr.is_ok_and(|v| v.trim() == "0") {
+        eprintln!("SKIPPED the moving PIE: randomize_va_space is 0 on this machine");
+        return;
+    }
+    // The load address has 28 or more random bits (vm.mmap_rnd_bits): two
+    // runs agree by chance about once in 2^28; a second try rules it out.
+    let c = load(&["pie"]);
+    let mut d = load(&["pie"]);
+    if c == d {
+        d = load(&["pie"]);
+    }
+    assert_ne!(c, d, "without --no-aslr the PIE moves");
 }
 
 #[test]
 fn auxv_region_is_marked_in_the_stack() {
     let out = tour_ok(&["auxv"]);
+    // The command shown is the one run: an empty environment plus one.
+    assert!(
+        out.lines().any(|l| l
+            .strip_prefix("$ env -i LECTURE='memory maps' ")
+            .is_some_and(|bin| bin.ends_with("/auxv"))),
+        "{out}"
+    );
     assert!(
         out.contains("<- 0x") && out.contains("initial stack pointer"),
         "{out}"
@@ -242,19 +265,53 @@ fn auxv_region_is_marked_in_the_stack() {
 
 #[test]
 fn raw_prints_proc_lines_unchanged() {
-    let out = tour_ok(&["--raw", "stop"]);
-    let stop = stops(&out)[1];
-    let lines: Vec<&str> = stop
+    let mut live = Live::start(&["--pause", "--raw", "stop"], None);
+    let pid = live.paused_pid();
+    // The demo stays stopped: its maps are what the tour read.
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let stop = live.seen.split("\n-- stop: stop 1 of 1\n").nth(1).unwrap();
+    // After the demo's own lines (`  |`, `  >`), up to the blank line
+    // before the pause prompt. Live keeps every line with its "\n".
+    let printed: String = stop
         .lines()
-        .skip(1)
+        .skip_while(|l| l.starts_with("  |") || l.starts_with("  >"))
         .take_while(|l| !l.is_empty())
-        .filter(|l| !l.starts_with("  |"))
+        .map(|l| format!("{l}\n"))
         .collect();
-    assert!(lines.len() >= 5, "{stop}");
-    for l in lines {
-        let m = procfs::Mapping::parse(l).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(m.to_string().trim_end(), l.trim_end(), "as /proc wrote it");
-        assert!(!l.contains("KiB"), "{l}");
+    assert_eq!(printed, maps, "byte for byte as /proc/{pid}/maps");
+    live.child.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
+    drop(live.child.stdin.take());
+    assert!(live.wait().success(), "{}", live.seen);
+}
+
+#[test]
+fn raw_with_diagram_draws_both() {
+    let out = tour_ok(&["--raw", "--diagram", "brk"]);
+    let s = stops(&out);
+    let heap = s[2].lines().find(|l| l.ends_with("[heap]")).unwrap();
+    assert!(
+        heap.starts_with(|c: char| c.is_ascii_hexdigit()),
+        "raw: {heap}"
+    );
+    assert!(s[2].contains("+ | [heap]"), "and the picture: {}", s[2]);
+}
+
+#[test]
+fn a_bad_time_limit_is_a_usage_error() {
+    for bad in ["-1", "inf", "NaN", "soon", "1e300"] {
+        let o = tour_cmd(&["stop"])
+            .env("TOUR_TIMEOUT", bad)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {out}{err}");
+        assert!(
+            err.starts_with(&format!(
+                "error: TOUR_TIMEOUT must be a number of seconds, not '{bad}'\nusage: "
+            )),
+            "{err}"
+        );
     }
 }
 
@@ -272,8 +329,10 @@ fn diagram_draws_boxes_with_gaps() {
 }
 
 #[test]
-fn colour_only_when_asked_for_by_a_terminal() {
-    // Not a terminal here: no escape codes even without NO_COLOR.
+fn no_colour_when_stdout_is_not_a_terminal() {
+    // Not a terminal here: no escape codes even without NO_COLOR. The
+    // other cases (a terminal, NO_COLOR set or empty) are unit tests of
+    // Style::new, since a test has no terminal to give.
     let o = Command::new(TOUR)
         .args(["stop"])
         .env_remove("NO_COLOR")
@@ -432,6 +491,100 @@ fn a_demo_killed_while_paused_is_reported_at_once() {
         live.seen.contains("== brk: 3 stops, exited 0"),
         "{}",
         live.seen
+    );
+}
+
+#[test]
+fn minimal_killed_while_paused_is_reported() {
+    // The tour stopped minimal itself; the kill must not be answered by
+    // a SIGCONT to a dead process.
+    let mut live = Live::start(&["--pause", "minimal"], None);
+    let pid = live.paused_pid();
+    signal(pid, procfs::child::SIGKILL);
+    let l = live.until("was killed by");
+    assert!(
+        l.contains(&format!("minimal (pid {pid}) was killed by SIGKILL (9)")),
+        "{l}"
+    );
+    drop(live.child.stdin.take());
+    assert_eq!(live.wait().code(), Some(1), "{}", live.seen);
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_tour_quietly() {
+    // `cargo tour | head`. The pause holds the tour at a known place, with
+    // more to print, while the reader goes away.
+    let mut tour = tour_cmd(&["--pause", "brk", "stack"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(tour.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused: pid ") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "no pause");
+    }
+    let pid: u32 = line
+        .split("pid ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    drop(reader);
+    // Enter: brk goes on to its next stop, which the tour cannot print.
+    tour.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
+    drop(tour.stdin.take());
+    let mut err = String::new();
+    tour.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = tour.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "no panic, no signal: {status}\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("Broken pipe"), "stack did not run: {err}");
+    assert_gone(pid);
+}
+
+#[test]
+fn without_pidfd_a_pause_warns_once() {
+    let Some(strace) = tool("strace") else { return };
+    // strace makes pidfd_open fail as on a kernel before 5.3. Without -f
+    // only the tour's main thread is traced: the demos run as ever.
+    let mut tour = Command::new(strace)
+        .args(["-o", "/dev/null", "-e", "trace=pidfd_open"])
+        .args(["-e", "inject=pidfd_open:error=ENOSYS", TOUR])
+        .args(["--pause", "stop", "brk"])
+        .env("NO_COLOR", "1")
+        .env_remove("TOUR_TIMEOUT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One Enter for stop's pause, then EOF: no more pauses.
+    tour.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let o = tour.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert_eq!(
+        err.matches("pidfd_open failed").count(),
+        1,
+        "one warning for two demos: {err}"
+    );
+    assert!(
+        err.contains("a demo killed during --pause is only noticed at Enter"),
+        "{err}"
     );
 }
 
