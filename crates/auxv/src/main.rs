@@ -20,8 +20,13 @@
 //! (a random gap of up to 8 KiB: arch_align_stack)
 //! the argv strings          /proc/PID/stat arg_start..arg_end
 //! the environment strings   /proc/PID/stat env_start..env_end
-//! the program's file name   AT_EXECFN, 8 bytes below the end of [stack]
+//! the program's file name   AT_EXECFN
+//! one NULL word (8 bytes)   the end of [stack] right after it
 //! ```
+//!
+//! So the file name's NUL ends 8 bytes below the end of [stack]: execve
+//! starts copying strings under that word (`bprm->p = vm->vm_end -
+//! sizeof(void *)`, fs/exec.c).
 //!
 //! The [stack] line itself starts ~128 KiB lower: room the kernel adds
 //! below the arguments (see the `stack` demo).
@@ -82,6 +87,10 @@ const NAMES: &[u8] = b"NULL IGNORE EXECFD PHDR PHENT PHNUM PAGESZ BASE FLAGS ENT
 NOTELF UID EUID GID EGID PLATFORM HWCAP CLKTCK - - - - - SECURE BASE_PLATFORM \
 RANDOM HWCAP2 RSEQ_FEATURE_SIZE RSEQ_ALIGN HWCAP3 HWCAP4 EXECFN - SYSINFO_EHDR";
 
+/// DEL, the last ASCII control character (`ascii(7)`): 0x00-0x1f are
+/// the others, all below `' '`.
+const DEL: u8 = 0x7f;
+
 /// AT_RANDOM points at 16 random bytes (`k_rand_bytes[16]` in
 /// fs/binfmt_elf.c); libc seeds its stack protector from them.
 const RANDOM_BYTES: usize = 16;
@@ -116,7 +125,7 @@ fn main(args: Args) {
             None => put(line, "auxv ", kind as u64),
         };
         at(line, " ", value);
-        if kind < 64 && DECIMAL >> kind & 1 == 1 {
+        if kind < 64 && (DECIMAL >> kind) & 1 == 1 {
             put(line, " ", value as u64);
         }
         if value != 0 && matches!(kind, AT_EXECFN | AT_PLATFORM) {
@@ -174,13 +183,16 @@ fn show_strings(line: &mut Line, array: &str, strings: sys::args::Strings) {
     }
 }
 
-/// ` "text"`, with `\` and control bytes as `\xNN`, so that every string
-/// stays on its one line whatever it holds (a `"` inside needs no escape:
-/// the string ends at the line's last `"`).
+/// ` "text"`, with `\`, the control bytes and DEL as `\xNN`, so that
+/// every string stays on its one line whatever it holds and no byte moves
+/// the terminal's cursor (a `"` inside needs no escape: the string ends
+/// at the line's last `"`). Bytes from 0x80 up stay as they are: they are
+/// the parts of UTF-8 characters (`é` is c3 a9), which the terminal
+/// shows as the characters.
 fn quoted(line: &mut Line, s: &[u8]) {
     line.str(" \"");
     for &b in s {
-        if b < b' ' || b == b'\\' {
+        if b < b' ' || b == b'\\' || b == DEL {
             let [high, low] = hex2(b);
             line.bytes(&[b'\\', b'x', high, low]);
         } else {

@@ -233,6 +233,11 @@ impl Run {
         );
         let (_, platform, rest) = p.aux(AT_PLATFORM).expect("AT_PLATFORM");
         assert_eq!(unquote(rest), b"x86_64");
+        assert_eq!(
+            self.bytes(*platform, 7),
+            b"x86_64\0",
+            "AT_PLATFORM's string in [stack]"
+        );
         let (_, random, rest) = p.aux(AT_RANDOM).expect("AT_RANDOM");
         let shown = rest.strip_prefix("bytes ").expect(rest);
         let real: String = self
@@ -272,6 +277,7 @@ fn prints_what_the_kernel_put_on_the_stack() {
     let vars = [
         ("LESSON".to_string(), "auxv".to_string()),
         ("TWO_LINES".to_string(), "a\nb \"q\" \\".to_string()),
+        ("UTF8_DEL".to_string(), "\x7f é".to_string()),
     ];
     let mut cmd = env_command(&vars);
     cmd.arg("two words");
@@ -282,7 +288,21 @@ fn prints_what_the_kernel_put_on_the_stack() {
     assert_eq!(p.argv[0].1, BIN.as_bytes());
     assert_eq!(p.argv[1].1, b"two words");
     let envp: Vec<&[u8]> = p.envp.iter().map(|e| &e.1[..]).collect();
-    assert_eq!(envp, [&b"LESSON=auxv"[..], b"TWO_LINES=a\nb \"q\" \\"]);
+    assert_eq!(
+        envp,
+        [
+            &b"LESSON=auxv"[..],
+            b"TWO_LINES=a\nb \"q\" \\",
+            "UTF8_DEL=\x7f é".as_bytes()
+        ]
+    );
+    // Control bytes, `\` and DEL escaped; UTF-8 as it is.
+    for shown in [
+        concat!(r#" "TWO_LINES=a\x0ab "q" \x5c""#, "\n"),
+        concat!(r#" "UTF8_DEL=\x7f é""#, "\n"),
+    ] {
+        assert!(r.w.stdout.contains(shown), "{shown} in {}", r.w.stdout);
+    }
     assert_eq!(unquote(&p.aux(AT_EXECFN).unwrap().2), BIN.as_bytes());
     // The narration names argc's address and [stack], then the stop.
     let err = &r.w.stderr;
@@ -373,6 +393,92 @@ fn empty_argv() {
     }
     assert_eq!(r.p.envp.len(), 1);
     assert_eq!(unquote(&r.p.aux(AT_EXECFN).unwrap().2), BIN.as_bytes());
+}
+
+unsafe extern "C" {
+    fn ptrace(request: i32, ...) -> i64;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+}
+
+/// `include/uapi/linux/ptrace.h`, arch/x86/include/uapi/asm/ptrace-abi.h.
+const PTRACE_TRACEME: i32 = 0;
+const PTRACE_POKEDATA: i32 = 5;
+const PTRACE_GETREGS: i32 = 12;
+const PTRACE_SETREGS: i32 = 13;
+const PTRACE_DETACH: i32 = 17;
+/// `struct user_regs_struct` (arch/x86/include/asm/user_64.h): 27 words,
+/// `rsp` the 20th.
+const USER_REGS_WORDS: usize = 27;
+const RSP: usize = 19;
+/// `waitpid(2)`: report a stopped child too.
+const WUNTRACED: i32 = 2;
+
+/// `waitpid(pid)`, which must report a stop by `signal`.
+fn wait_stopped(pid: i32, signal: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid writes one int into `status`.
+    assert_eq!(unsafe { waitpid(pid, &mut status, WUNTRACED) }, pid);
+    assert_eq!((status & 0xff, status >> 8), (0x7f, signal), "{status:#x}");
+}
+
+/// argc == 0, which this kernel (5.18+) no longer produces from an empty
+/// argv: the demo is stopped under ptrace before its first instruction,
+/// and its initial stack made into that of an execve with an empty argv.
+/// Moving the stack pointer up one word over argv[0] leaves argv's NULL
+/// right above argc, then envp and auxv as before; argc is written 0.
+#[test]
+fn argc_0_as_older_kernels_start_it() {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear().env("LESSON", "argc0");
+    cmd.stdout(std::process::Stdio::piped());
+    cmd.stderr(std::process::Stdio::piped());
+    // SAFETY: between fork and exec only prctl and ptrace are called,
+    // both async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            // Dies with the test's thread, should the test fail half-way.
+            prctl(PR_SET_PDEATHSIG, procfs::child::SIGKILL as u64, 0, 0, 0);
+            ptrace(PTRACE_TRACEME, 0, 0usize, 0usize);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as i32;
+    // A traced program stops with SIGTRAP after its execve.
+    const SIGTRAP: i32 = 5;
+    wait_stopped(pid, SIGTRAP);
+    let mut regs = [0u64; USER_REGS_WORDS];
+    // SAFETY: GETREGS and SETREGS read and write one user_regs_struct;
+    // POKEDATA writes one word into the stopped child, where its argv[0]
+    // pointer was.
+    unsafe {
+        assert_eq!(ptrace(PTRACE_GETREGS, pid, 0usize, regs.as_mut_ptr()), 0);
+        regs[RSP] += 8;
+        assert_eq!(ptrace(PTRACE_POKEDATA, pid, regs[RSP], 0usize), 0);
+        assert_eq!(ptrace(PTRACE_SETREGS, pid, 0usize, regs.as_ptr()), 0);
+        assert_eq!(ptrace(PTRACE_DETACH, pid, 0usize, 0usize), 0);
+    }
+    // Its own stop: read what the kernel says, then let it end.
+    wait_stopped(pid, procfs::child::SIGSTOP);
+    let st = procfs::stat::read(pid as u32).unwrap();
+    let auxv = procfs::stat::read_auxv(pid as u32).unwrap();
+    procfs::child::raw_kill(pid, procfs::child::SIGCONT);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+    let p = parse(&stdout);
+    assert_eq!((p.argc, p.argv.len()), (0, 0), "{stdout}");
+    assert_eq!(p.argc_at, st.start_stack + 8, "one word above the kernel's");
+    // auxv[] right after argc, argv's NULL, envp[0] and its NULL.
+    assert_eq!(p.auxv_at, p.argc_at + 8 * 4);
+    let envp: Vec<&[u8]> = p.envp.iter().map(|e| &e.1[..]).collect();
+    assert_eq!(envp, [b"LESSON=argc0"]);
+    let pairs: Vec<(u64, u64)> = p.auxv.iter().map(|a| (a.0, a.1)).collect();
+    assert_eq!(pairs, auxv, "printed auxv = /proc/PID/auxv");
+    assert!(stderr.contains("[stop 1]"), "{stderr}");
 }
 
 #[test]

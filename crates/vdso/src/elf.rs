@@ -11,7 +11,9 @@
 //! `include/uapi/linux/elf.h`. Instead of copying whole structs we read
 //! only the fields we use, each named below as elf(5) names it, at its
 //! offset in its struct, through one bounds-checked reader,
-//! [`Image::read`].
+//! [`Image::read`]. Every number in the image is treated as possibly
+//! damaged: an offset that leads outside the image, or a sum that
+//! overflows, finds nothing; it never makes us fault or panic.
 
 /// `Elf64_Ehdr`: `e_ident` starts with the magic `\x7fELF` and the class,
 /// ELFCLASS64 (2); then where the program headers are (8 bytes) and how
@@ -20,15 +22,18 @@ const MAGIC_AND_CLASS: &[u8] = b"\x7fELF\x02";
 const E_PHOFF: usize = 32;
 const E_PHNUM: usize = 56;
 
-/// `Elf64_Phdr` (56 bytes in a 64-bit ELF): `p_type` (4 bytes), `p_offset`, `p_vaddr`,
-/// `p_memsz` (8 each); the types we look for.
+/// `Elf64_Phdr` (56 bytes in a 64-bit ELF): `p_type`, `p_flags` (4 bytes
+/// each), `p_offset`, `p_vaddr`, `p_memsz` (8 each); the types we look
+/// for, and PF_X, the flag of a segment that holds code.
 const PHDR_SIZE: usize = 56;
 const P_TYPE: usize = 0;
+const P_FLAGS: usize = 4;
 const P_OFFSET: usize = 8;
 const P_VADDR: usize = 16;
 const P_MEMSZ: usize = 40;
 const PT_LOAD: usize = 1;
 const PT_DYNAMIC: usize = 2;
+const PF_X: usize = 1;
 
 /// `Elf64_Dyn` (16 bytes): `d_tag` and `d_val` (8 each); the tags we read.
 const DYN_SIZE: usize = 16;
@@ -63,6 +68,7 @@ const SHN_UNDEF: usize = 0;
 /// `.gnu.version` (DT_VERSYM): one 2-byte entry per symbol; the low 15
 /// bits are a version index, the top bit marks a hidden symbol (still
 /// callable from here).
+const VERSYM_SIZE: usize = 2;
 const VERSYM_INDEX: usize = 0x7fff;
 
 /// `Elf64_Verdef`, one version the library defines (`LINUX_2.6`):
@@ -80,35 +86,50 @@ const VER_FLG_BASE: usize = 1;
 /// image we may read before we know its size (`getpagesize(2)`).
 const FIRST_PAGE: usize = 4096;
 
+/// The largest image we believe: the x86-64 vDSO is 2 pages (5410 bytes
+/// on Linux 6.18; `vdso_image_64.size`, arch/x86/entry/vdso/vdso2c.h);
+/// 8 pages leave room to grow. A larger PT_LOAD is a damaged header, not
+/// a vDSO, and we would not know that memory is mapped.
+pub const MAX_IMAGE: usize = 8 * FIRST_PAGE;
+
 /// A shared library as it lies in memory.
 pub struct Image {
     /// The whole image. Every read is a bounds-checked `get` on it; a
     /// read outside gives 0, as if the image were followed by zeros: 0
-    /// ends every walk below (DT_NULL, `vd_next`) and matches no name, so
-    /// a damaged image finds nothing, and never makes us fault or panic.
+    /// ends every walk below (DT_NULL, `vd_next`) and matches no name.
     bytes: &'static [u8],
-    /// Added to an address of the library (`d_val`, `st_value`) to get an
-    /// offset into the image: `p_offset - p_vaddr` of its PT_LOAD.
-    bias: usize,
+    /// Its one PT_LOAD: where it starts in the image (`p_offset`) and the
+    /// library address it is linked at (`p_vaddr`). An address of the
+    /// library (`d_val`, `st_value`) counts from `vaddr`.
+    load: usize,
+    vaddr: usize,
     /// Offsets of the tables in the image; 0 (where the ELF header is,
     /// never a table) if the library has none.
     symtab: usize,
     strtab: usize,
     versym: usize,
     verdef: usize,
-    /// Number of entries of the symbol table.
+    /// Number of entries of the symbol table (the null symbol at index 0
+    /// included): `nchain`, but no more than fit in the image.
     pub symbols: usize,
 }
 
-/// The `len`-byte field (1 to 8) at `at` in `bytes`: a little-endian
-/// number (ELFDATA2LSB, as on every x86-64), or 0 if it does not lie
-/// inside. One reader for every size, byte by byte, so no read needs to
-/// be aligned.
+/// `base + offset`: where a field of the struct at `base` lies, or the
+/// next struct. Both may come from a damaged image, so the sum may
+/// overflow: None, which lies nowhere. Every offset sum goes through here.
+fn add(base: usize, offset: usize) -> Option<usize> {
+    base.checked_add(offset)
+}
+
+/// The `len`-byte field (1 to 8) at `base + field` in `bytes`: a
+/// little-endian number (ELFDATA2LSB, as on every x86-64), or 0 if it
+/// does not lie inside. One reader for every size, byte by byte, so no
+/// read needs to be aligned.
 #[inline(never)] // called from two dozen places
-fn read(bytes: &[u8], at: usize, len: usize) -> usize {
+fn read(bytes: &[u8], base: usize, field: usize, len: usize) -> usize {
     let mut value = 0;
-    // (An `at + len` that wraps around gives an empty range: None.)
-    if let Some(field) = bytes.get(at..at.wrapping_add(len)) {
+    let field = add(base, field).and_then(|start| bytes.get(start..add(start, len)?));
+    if let Some(field) = field {
         // The most significant byte is the last one.
         for &byte in field.iter().rev() {
             value = value << 8 | usize::from(byte);
@@ -122,10 +143,12 @@ impl Image {
     /// PT_LOAD, and the tables its PT_DYNAMIC points at.
     ///
     /// # Safety
-    /// `base` must be the address of a mapped ELF image that stays mapped
-    /// and readable, at least its first page and, if that holds an ELF
-    /// header, all that its PT_LOAD describes: AT_SYSINFO_EHDR
-    /// (`getauxval(3)`).
+    /// Trusted, as the kernel promises for AT_SYSINFO_EHDR
+    /// (`getauxval(3)`): `base` is the address of a readable page that
+    /// stays mapped, and if that page starts with an ELF header, the
+    /// image its PT_LOAD describes is mapped and readable too (we read at
+    /// most [`MAX_IMAGE`] bytes). Everything else is checked: every offset
+    /// and count read from the image is bounds-checked against it.
     pub unsafe fn new(base: usize) -> Option<Image> {
         // SAFETY: the caller promises the first page; until the PT_LOAD
         // tells the size, we read only the headers in it.
@@ -133,50 +156,64 @@ impl Image {
         if !page.starts_with(MAGIC_AND_CLASS) {
             return None;
         }
-        let (mut load, mut dynamic) = (0, 0);
-        for i in 0..read(page, E_PHNUM, 2) {
-            let ph = read(page, E_PHOFF, 8).wrapping_add(i * PHDR_SIZE);
-            match read(page, ph + P_TYPE, 4) {
-                PT_LOAD if load == 0 => load = ph,
-                PT_DYNAMIC => dynamic = ph,
+        let phoff = read(page, 0, E_PHOFF, 8);
+        let (mut load, mut dynamic) = (None, None);
+        for i in 0..read(page, 0, E_PHNUM, 2) {
+            let ph = add(phoff, i * PHDR_SIZE)?;
+            match read(page, ph, P_TYPE, 4) {
+                PT_LOAD if load.is_none() => load = Some(ph),
+                PT_DYNAMIC => dynamic = Some(ph),
                 _ => {}
             }
         }
-        // Both lie after the ELF header, so 0 means "not found".
-        if load == 0 || dynamic == 0 {
+        let (load, dynamic) = (load?, dynamic?);
+        // The one PT_LOAD covers the whole image, headers included, and
+        // it is the code we are going to call: it must be executable.
+        if read(page, load, P_FLAGS, 4) & PF_X == 0 {
             return None;
         }
-        let offset = read(page, load + P_OFFSET, 8);
-        // The one PT_LOAD covers the whole image, headers included.
-        let size = offset.checked_add(read(page, load + P_MEMSZ, 8))?;
+        let offset = read(page, load, P_OFFSET, 8);
+        let size = add(offset, read(page, load, P_MEMSZ, 8))?;
+        if size > MAX_IMAGE {
+            return None;
+        }
         let mut image = Image {
-            // SAFETY: the caller promises all that the PT_LOAD describes.
+            // SAFETY: the caller promises all that the PT_LOAD describes,
+            // and it is no larger than MAX_IMAGE.
             bytes: unsafe { core::slice::from_raw_parts(base as *const u8, size) },
-            bias: offset.wrapping_sub(read(page, load + P_VADDR, 8)),
+            load: offset,
+            vaddr: read(page, load, P_VADDR, 8),
             symtab: 0,
             strtab: 0,
             versym: 0,
             verdef: 0,
             symbols: 0,
         };
-        let (mut at, mut hash) = (read(page, dynamic + P_OFFSET, 8), 0);
+        let (mut at, mut hash) = (read(page, dynamic, P_OFFSET, 8), 0);
         loop {
-            let offset = image.offset(image.read(at + D_VAL, 8));
-            match image.read(at + D_TAG, 8) {
-                DT_NULL => break,
-                DT_SYMTAB => image.symtab = offset,
-                DT_STRTAB => image.strtab = offset,
-                DT_VERSYM => image.versym = offset,
-                DT_VERDEF => image.verdef = offset,
-                DT_HASH => hash = offset,
+            let tag = image.read(at, D_TAG, 8);
+            if tag == DT_NULL {
+                break;
+            }
+            // A table outside the image is a damaged image: None.
+            let table = image.offset(image.read(at, D_VAL, 8));
+            match tag {
+                DT_SYMTAB => image.symtab = table?,
+                DT_STRTAB => image.strtab = table?,
+                DT_VERSYM => image.versym = table?,
+                DT_VERDEF => image.verdef = table?,
+                DT_HASH => hash = table?,
                 _ => {}
             }
-            at += DYN_SIZE;
+            at = add(at, DYN_SIZE)?;
         }
         if image.symtab == 0 || image.strtab == 0 || hash == 0 {
             return None;
         }
-        image.symbols = image.read(hash + HASH_NCHAIN, 4);
+        // As many symbols as the hash table says, but no more than fit
+        // between the symbol table and the end of the image.
+        let room = (image.size() - image.symtab) / SYM_SIZE;
+        image.symbols = image.read(hash, HASH_NCHAIN, 4).min(room);
         Some(image)
     }
 
@@ -186,68 +223,74 @@ impl Image {
         self.bytes.len()
     }
 
-    /// The `len`-byte field at offset `at` of the image ([`read`]).
-    fn read(&self, at: usize, len: usize) -> usize {
-        read(self.bytes, at, len)
+    /// The `len`-byte field at offset `base + field` of the image ([`read`]).
+    fn read(&self, base: usize, field: usize, len: usize) -> usize {
+        read(self.bytes, base, field, len)
     }
 
-    /// Turns an address of the library into an offset in the image, 0
-    /// if it lies outside.
-    fn offset(&self, addr: usize) -> usize {
-        let offset = addr.wrapping_add(self.bias);
-        if offset < self.size() { offset } else { 0 }
+    /// Turns an address of the library into an offset in the image; None
+    /// unless it lies inside the PT_LOAD (the only part that is there).
+    fn offset(&self, addr: usize) -> Option<usize> {
+        let offset = add(self.load, addr.checked_sub(self.vaddr)?)?;
+        (offset < self.size()).then_some(offset)
     }
 
     /// Whether the NUL-terminated string at `offset` in the string table
     /// is `name`.
     fn string_is(&self, offset: usize, name: &[u8]) -> bool {
-        let at = self.strtab.wrapping_add(offset);
-        self.bytes
-            .get(at..)
+        add(self.strtab, offset)
+            .and_then(|at| self.bytes.get(at..))
             .is_some_and(|s| s.starts_with(name) && s.get(name.len()) == Some(&0))
     }
 
-    /// The index (`vd_ndx`) of the version named `version`, 0 if the
-    /// library defines none: walks the Verdefs (`.gnu.version_d`).
-    fn version_index(&self, version: &[u8]) -> usize {
+    /// The index (`vd_ndx`) of the version named `version`, if the
+    /// library defines it: walks the Verdefs (`.gnu.version_d`).
+    fn version_index(&self, version: &[u8]) -> Option<usize> {
         let mut at = self.verdef;
-        while at != 0 {
-            let aux = at.wrapping_add(self.read(at + VD_AUX, 4));
-            if self.read(at + VD_FLAGS, 2) & VER_FLG_BASE == 0
-                && self.string_is(self.read(aux + VDA_NAME, 4), version)
+        loop {
+            // Its Verdaux lies vd_aux bytes on, the next Verdef vd_next
+            // bytes on (0: the last one).
+            let aux = add(at, self.read(at, VD_AUX, 4))?;
+            if self.read(at, VD_FLAGS, 2) & VER_FLG_BASE == 0
+                && self.string_is(self.read(aux, VDA_NAME, 4), version)
             {
-                return self.read(at + VD_NDX, 2);
+                return Some(self.read(at, VD_NDX, 2));
             }
-            match self.read(at + VD_NEXT, 4) {
-                0 => break,
-                next => at = at.wrapping_add(next),
+            match self.read(at, VD_NEXT, 4) {
+                0 => return None,
+                next => at = add(at, next)?,
             }
         }
-        0
     }
 
-    /// The address of function `name` of version `version`, as a dynamic
-    /// linker would bind `name@version`.
-    pub fn lookup(&self, name: &[u8], version: &[u8]) -> Option<usize> {
+    /// Where function `name` of version `version` starts, as a dynamic
+    /// linker would bind `name@version`: a pointer into the image (never
+    /// outside it), or None.
+    pub fn lookup(&self, name: &[u8], version: &[u8]) -> Option<*const u8> {
         // A library with versions (the vDSO has them) must define
-        // `version` (index 1 and up), and the symbol must carry its index.
-        let versioned = self.versym != 0 && self.verdef != 0;
-        let wanted = self.version_index(version);
-        if versioned && wanted == 0 {
-            return None;
-        }
+        // `version`, and the symbol must carry its index.
+        let wanted = if self.versym != 0 && self.verdef != 0 {
+            Some(self.version_index(version)?)
+        } else {
+            None
+        };
         for i in 0..self.symbols {
-            let sym = self.symtab + i * SYM_SIZE;
-            let info = self.read(sym + ST_INFO, 1);
+            let sym = add(self.symtab, i * SYM_SIZE)?;
+            let info = self.read(sym, ST_INFO, 1);
             let binding = info >> 4;
             if info & 0xf == STT_FUNC
                 && (binding == STB_GLOBAL || binding == STB_WEAK)
-                && self.read(sym + ST_SHNDX, 2) != SHN_UNDEF
-                && self.string_is(self.read(sym + ST_NAME, 4), name)
-                && (!versioned || self.read(self.versym + i * 2, 2) & VERSYM_INDEX == wanted)
+                && self.read(sym, ST_SHNDX, 2) != SHN_UNDEF
+                && self.string_is(self.read(sym, ST_NAME, 4), name)
+                && wanted.is_none_or(|index| {
+                    self.read(self.versym, i * VERSYM_SIZE, VERSYM_SIZE) & VERSYM_INDEX == index
+                })
             {
-                let offset = self.offset(self.read(sym + ST_VALUE, 8));
-                return Some(self.bytes.as_ptr() as usize + offset);
+                // An st_value outside the PT_LOAD is a damaged image.
+                let offset = self.offset(self.read(sym, ST_VALUE, 8))?;
+                // Derived from the image's own pointer, so it keeps the
+                // image's provenance; `offset` lies inside it.
+                return Some(self.bytes.as_ptr().wrapping_add(offset));
             }
         }
         None

@@ -10,15 +10,19 @@
 //! `__vdso_clock_gettime` of version `LINUX_2.6`, calls it, prints the
 //! time, and times N calls of it against N `clock_gettime` syscalls.
 //!
-//! stdout: the vDSO's address and size, its functions, the time, the cost
-//! per call of both ways and their ratio. At the stop, `cat
-//! /proc/PID/maps`:
+//! stdout: the vDSO's address and size, its number of symbols (the null
+//! symbol at index 0 and the symbol of the version LINUX_2.6 included),
+//! the four functions of `vdso(7)`, the time, the cost per call of both
+//! ways and their ratio. At the stop, `cat /proc/PID/maps`:
 //!
 //! - [vdso] r-xp, 2 pages on x86-64: its start is the printed address,
 //!   its size the image's, rounded up to pages;
-//! - just below it [vvar] r--p: the kernel's time data, which the vDSO
-//!   reads; since Linux 6.13 the pages of paravirtual clocks (kvm-clock,
-//!   Hyper-V) have their own line, [vvar_vclock];
+//! - below it the kernel's data, r--p. Since Linux 6.13 two lines
+//!   (arch/x86/entry/vdso/vma.c): directly below [vdso] is [vvar_vclock],
+//!   the pages of paravirtual clocks (kvm-clock's pvclock page, Hyper-V's
+//!   TSC page), mapped even when the clock source is the plain TSC; below
+//!   that [vvar], the time data the vDSO reads (with the plain TSC, the
+//!   only one it reads). Older kernels show a single [vvar] line;
 //! - maybe [vsyscall] at ffffffffff600000, the vDSO's fixed-address
 //!   predecessor, kept (or emulated) for very old binaries.
 //!
@@ -51,14 +55,18 @@ const DEFAULT_CALLS: usize = 10_000;
 
 /// The functions `vdso(7)` lists for x86-64 ("x86-64 functions"), all of
 /// version LINUX_2.6, one after the other, each ending with a space.
-/// (One string: a table of `&[u8]` would be a table of pointers.)
+/// (One string: a table of `&[u8]` would be a table of pointers.) The
+/// vDSO exports more, which we do not look up: e.g. __vdso_clock_getres
+/// and, since Linux 6.11, __vdso_getrandom; each also under its name
+/// without `__vdso_`.
 const FUNCTIONS: &[u8] = b"__vdso_clock_gettime __vdso_gettimeofday __vdso_time __vdso_getcpu ";
 const CLOCK_GETTIME: &[u8] = b"__vdso_clock_gettime";
 const VERSION: &[u8] = b"LINUX_2.6";
 
 /// `int __vdso_clock_gettime(clockid_t, struct timespec *)`: the C ABI
-/// and the arguments of `clock_gettime(2)`.
-type ClockGettime = extern "C" fn(i32, *mut Timespec) -> i32;
+/// and the arguments of `clock_gettime(2)`. `unsafe`: it is foreign code
+/// that writes through the raw pointer, so each call needs a SAFETY line.
+type ClockGettime = unsafe extern "C" fn(i32, *mut Timespec) -> i32;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
@@ -167,7 +175,8 @@ fn find_clock_gettime(base: Option<usize>) -> Option<ClockGettime> {
         let name = FUNCTIONS.get(start..end).unwrap_or_default();
         start = end + 1;
         let addr = image.lookup(name, VERSION);
-        line.str("function ").hex(addr.unwrap_or(0) as u64).str(" ");
+        let shown = addr.map_or(0, |f| f as usize);
+        line.str("function ").hex(shown as u64).str(" ");
         line.bytes(name).str("@").bytes(VERSION);
         if addr.is_none() {
             line.str(" missing");
@@ -181,10 +190,12 @@ fn find_clock_gettime(base: Option<usize>) -> Option<ClockGettime> {
         );
         return None;
     };
-    // SAFETY: `addr` is the entry of the vDSO's exported function
-    // __vdso_clock_gettime of version LINUX_2.6, whose C signature is
-    // ClockGettime (vdso(7)); the code stays mapped for our whole life.
-    Some(unsafe { core::mem::transmute::<usize, ClockGettime>(addr) })
+    // SAFETY: `addr` points into the vDSO's executable PT_LOAD, at the
+    // entry of its exported function __vdso_clock_gettime of version
+    // LINUX_2.6, whose C signature is ClockGettime (vdso(7)); the code
+    // stays mapped for our whole life. A data pointer and a function
+    // pointer have the same size and representation on x86-64.
+    Some(unsafe { core::mem::transmute::<*const u8, ClockGettime>(addr) })
 }
 
 /// Appends `label` and `n` in decimal: one call where there would be two.
@@ -206,8 +217,12 @@ fn now(vdso: Option<ClockGettime>, clock: usize) -> Timespec {
     match vdso {
         Some(f) => {
             let mut ts = Timespec::default();
+            // SAFETY: `f` is __vdso_clock_gettime (find_clock_gettime),
+            // called as clock_gettime(2) is: a clock id and a pointer to
+            // a Timespec we own, which is all it writes.
+            let result = unsafe { f(clock as i32, &mut ts) };
             // The vDSO returns 0 or, like the syscall it falls back to, -errno.
-            Errno::check(f(clock as i32, &mut ts) as isize).map(|_| ts)
+            Errno::check(result as isize).map(|_| ts)
         }
         None => sys::clock_gettime(clock),
     }

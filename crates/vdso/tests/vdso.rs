@@ -66,17 +66,20 @@ fn finds_the_vdso_and_reads_the_time_through_it() {
         "image fills [vdso]"
     );
     assert!(vdso.executable() && !vdso.writable(), "{vdso:?}");
-    // [vvar] (and on Linux 6.13+ [vvar_vclock]) lie right below [vdso].
+    // Directly below [vdso]: on Linux 6.13+ [vvar_vclock], and [vvar]
+    // below that; on older kernels [vvar] alone.
     let vvar = stop.find("[vvar]").expect("[vvar] in maps");
-    assert!(vvar.readable() && !vvar.writable() && !vvar.executable());
-    let below = stop
-        .maps
-        .iter()
-        .filter(|m| m.path.starts_with("[vvar"))
-        .map(|m| m.end)
-        .max()
-        .unwrap();
-    assert_eq!(below, vdso.start, "the vvar pages end where [vdso] starts");
+    let vclock = stop.find("[vvar_vclock]");
+    for m in [Some(vvar), vclock].into_iter().flatten() {
+        assert!(m.readable() && !m.writable() && !m.executable(), "{m:?}");
+    }
+    match vclock {
+        Some(vclock) => {
+            assert_eq!(vclock.end, vdso.start, "[vvar_vclock] ends at [vdso]");
+            assert_eq!(vvar.end, vclock.start, "[vvar] ends at [vvar_vclock]");
+        }
+        None => assert_eq!(vvar.end, vdso.start, "[vvar] ends at [vdso]"),
+    }
     // The functions vdso(7) lists for x86-64, all in [vdso], version LINUX_2.6.
     for name in [
         "__vdso_clock_gettime",
@@ -221,6 +224,13 @@ unsafe extern "C" {
 /// `AT_SYSINFO_EHDR`: arch/x86/include/uapi/asm/auxvec.h.
 const AT_SYSINFO_EHDR: u64 = 33;
 
+/// One page, aligned as a mapped page is: a readable page that holds no
+/// ELF header.
+#[repr(C, align(4096))]
+struct Page([u8; 4096]);
+
+static ZERO_PAGE: Page = Page([0; 4096]);
+
 /// The demo's ELF reader, on this test process's own vDSO.
 #[test]
 fn the_elf_reader_finds_functions_and_rejects_what_is_not_there() {
@@ -242,8 +252,202 @@ fn the_elf_reader_finds_functions_and_rejects_what_is_not_there() {
     );
     assert_eq!(image.lookup(b"__vdso_clock_gettime", b"LINUX_9.9"), None);
     assert_eq!(image.lookup(b"__vdso_no_such_function", b"LINUX_2.6"), None);
-    // SAFETY: a readable page that holds no ELF header: our own stack.
-    let local = 0u64;
-    let page = (&local as *const u64 as usize) & !0xfff;
-    assert!(unsafe { elf::Image::new(page) }.is_none());
+    // SAFETY: ZERO_PAGE is a readable page for the life of the process.
+    assert!(unsafe { elf::Image::new(ZERO_PAGE.0.as_ptr() as usize) }.is_none());
+}
+
+/// A crafted library for the ELF reader, laid out as the vDSO is (one
+/// PT_LOAD from offset 0, R E; PT_DYNAMIC inside it), in a buffer as
+/// large as the largest image the reader believes, so that whatever
+/// size a damaged header claims, the reader never reads memory we do not
+/// own. Offsets of its parts:
+mod crafted {
+    pub const PHDRS: usize = 64; // right after the 64-byte ELF header
+    pub const DYNAMIC: usize = 0x100;
+    pub const HASH: usize = 0x200;
+    pub const STRTAB: usize = 0x240;
+    pub const SYMTAB: usize = 0x280;
+    pub const VERSYM: usize = 0x300;
+    pub const VERDEF: usize = 0x320;
+    pub const CODE: usize = 0x400;
+    pub const SIZE: usize = 0x800;
+    /// The address it is linked at; not 0, so that an offset is not an
+    /// address.
+    pub const VADDR: u64 = 0x10_0000;
+    /// Names: "f" at 1, "LINUX_2.6" at 3, "lib.so" at 13, "outside" at
+    /// 20, "below" at 28.
+    pub const STRINGS: &[u8] = b"\0f\0LINUX_2.6\0lib.so\0outside\0below\0";
+    /// Symbols: 0 null, 1 `f` at CODE, 2 `outside` past the end of the
+    /// image, 3 `below` before its start; all functions of LINUX_2.6.
+    pub const SYMBOLS: usize = 4;
+    /// The symbol entries' fields (elf(5), include/uapi/linux/elf.h).
+    pub const SYM_SIZE: usize = 24;
+    pub const GLOBAL_FUNC: u64 = 0x12; // STB_GLOBAL << 4 | STT_FUNC
+    pub const DT_HASH: u64 = 4;
+    pub const DT_STRTAB: u64 = 5;
+    pub const DT_SYMTAB: u64 = 6;
+    pub const DT_VERSYM: u64 = 0x6fff_fff0;
+    pub const DT_VERDEF: u64 = 0x6fff_fffc;
+    pub const DT_GNU_HASH: u64 = 0x6fff_fef5;
+}
+use crafted::*;
+
+#[repr(C, align(4096))]
+struct Buffer([u8; elf::MAX_IMAGE]);
+
+impl Buffer {
+    /// Writes `value` as a `len`-byte little-endian field at `at`.
+    fn put(&mut self, at: usize, len: usize, value: u64) -> &mut Buffer {
+        self.0[at..at + len].copy_from_slice(&value.to_le_bytes()[..len]);
+        self
+    }
+
+    fn base(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    fn parse(&'static self) -> Option<elf::Image> {
+        // SAFETY: the buffer is leaked, so it lives as long as the image;
+        // it is MAX_IMAGE bytes, as much as the reader will ever read.
+        unsafe { elf::Image::new(self.base()) }
+    }
+}
+
+/// The crafted library, healthy; leaked so that it lives as long as an
+/// `Image` (a `&'static [u8]`) may point into it.
+fn library() -> &'static mut Buffer {
+    let b = Box::leak(Box::new(Buffer([0; elf::MAX_IMAGE])));
+    b.0[..5].copy_from_slice(b"\x7fELF\x02");
+    b.put(32, 8, PHDRS as u64).put(56, 2, 2); // e_phoff, e_phnum
+    // PT_LOAD (1), flags R E (PF_R 4 | PF_X 1), offset 0, vaddr, memsz.
+    b.put(PHDRS, 4, 1).put(PHDRS + 4, 4, 5);
+    b.put(PHDRS + 16, 8, VADDR).put(PHDRS + 40, 8, SIZE as u64);
+    // PT_DYNAMIC (2) at DYNAMIC.
+    let dynamic = PHDRS + 56;
+    b.put(dynamic, 4, 2).put(dynamic + 8, 8, DYNAMIC as u64);
+    let tables = [
+        (DT_HASH, HASH),
+        (DT_STRTAB, STRTAB),
+        (DT_SYMTAB, SYMTAB),
+        (DT_VERSYM, VERSYM),
+        (DT_VERDEF, VERDEF),
+    ];
+    for (i, (tag, at)) in tables.into_iter().enumerate() {
+        let entry = DYNAMIC + 16 * i;
+        b.put(entry, 8, tag).put(entry + 8, 8, VADDR + at as u64);
+    } // then DT_NULL: zeros
+    b.put(HASH, 4, 1).put(HASH + 4, 4, SYMBOLS as u64); // nbucket, nchain
+    b.0[STRTAB..STRTAB + STRINGS.len()].copy_from_slice(STRINGS);
+    let values = [VADDR + CODE as u64, VADDR + 0x10_0000, VADDR - 0x10];
+    for (i, (name, value)) in [(1, values[0]), (20, values[1]), (28, values[2])]
+        .into_iter()
+        .enumerate()
+    {
+        let sym = SYMTAB + SYM_SIZE * (i + 1);
+        b.put(sym, 4, name).put(sym + 4, 1, GLOBAL_FUNC);
+        b.put(sym + 6, 2, 1).put(sym + 8, 8, value); // st_shndx 1: defined
+        b.put(VERSYM + 2 * (i + 1), 2, 2); // version index 2: LINUX_2.6
+    }
+    // Verdef 1: the library itself (VER_FLG_BASE, index 1, "lib.so");
+    // Verdef 2, 28 bytes on: LINUX_2.6, index 2. Each with its Verdaux
+    // 20 bytes on (vd_aux).
+    b.put(VERDEF, 2, 1)
+        .put(VERDEF + 2, 2, 1)
+        .put(VERDEF + 4, 2, 1);
+    b.put(VERDEF + 12, 4, 20).put(VERDEF + 16, 4, 28);
+    b.put(VERDEF + 20, 4, 13);
+    b.put(VERDEF + 28, 2, 1).put(VERDEF + 32, 2, 2);
+    b.put(VERDEF + 40, 4, 20).put(VERDEF + 48, 4, 3);
+    b
+}
+
+#[test]
+fn the_elf_reader_reads_a_crafted_library() {
+    let lib = library();
+    let image = lib.parse().expect("a healthy library");
+    assert_eq!((image.size(), image.symbols), (SIZE, SYMBOLS));
+    let f = image.lookup(b"f", b"LINUX_2.6").expect("f@LINUX_2.6");
+    assert_eq!(f as usize, lib.base() + CODE, "a pointer into the image");
+    assert_eq!(image.lookup(b"g", b"LINUX_2.6"), None, "no such name");
+}
+
+#[test]
+fn a_symbol_outside_the_image_is_not_found() {
+    // Before, an address outside became offset 0: the ELF header would
+    // have been called as the function.
+    let image = library().parse().unwrap();
+    assert_eq!(image.lookup(b"outside", b"LINUX_2.6"), None);
+    assert_eq!(image.lookup(b"below", b"LINUX_2.6"), None);
+}
+
+#[test]
+fn a_wrong_version_is_not_found() {
+    let lib = library();
+    let image = lib.parse().unwrap();
+    assert_eq!(image.lookup(b"f", b"LINUX_9.9"), None, "no such version");
+    assert_eq!(
+        image.lookup(b"f", b"lib.so"),
+        None,
+        "the base is no version"
+    );
+    // `f` of version index 1 (the library itself), not LINUX_2.6's 2.
+    let other = library();
+    other.put(VERSYM + 2, 2, 1);
+    assert_eq!(other.parse().unwrap().lookup(b"f", b"LINUX_2.6"), None);
+}
+
+#[test]
+fn without_dt_hash_there_is_no_image() {
+    let lib = library();
+    lib.put(DYNAMIC, 8, DT_GNU_HASH); // the first entry was DT_HASH
+    assert!(lib.parse().is_none());
+}
+
+#[test]
+fn a_table_outside_the_image_means_no_image() {
+    let lib = library();
+    lib.put(DYNAMIC + 2 * 16 + 8, 8, VADDR + SIZE as u64); // DT_SYMTAB
+    assert!(lib.parse().is_none());
+}
+
+#[test]
+fn a_load_segment_that_is_not_executable_means_no_image() {
+    let lib = library();
+    lib.put(PHDRS + 4, 4, 4); // PF_R only
+    assert!(lib.parse().is_none());
+}
+
+/// Damaged numbers that once overflowed (a debug build panicked with
+/// "attempt to add with overflow") or made the reader trust a size: no
+/// panic, no image.
+#[test]
+fn huge_offsets_and_sizes_give_no_image_and_no_panic() {
+    let damages: [(usize, usize, u64); 6] = [
+        (32, 8, u64::MAX - 8),                      // e_phoff
+        (PHDRS + 8, 8, u64::MAX - 8),               // PT_LOAD p_offset
+        (PHDRS + 40, 8, u64::MAX),                  // PT_LOAD p_memsz
+        (PHDRS + 40, 8, elf::MAX_IMAGE as u64 + 1), // larger than a vDSO
+        (PHDRS + 56 + 8, 8, u64::MAX - 3),          // PT_DYNAMIC p_offset
+        (DYNAMIC + 8, 8, u64::MAX - 3),             // DT_HASH's d_val
+    ];
+    for (at, len, value) in damages {
+        let lib = library();
+        lib.put(at, len, value);
+        assert!(lib.parse().is_none(), "{value:#x} at {at}");
+    }
+}
+
+/// A damaged count or chain still finds what is there and nothing more.
+#[test]
+fn huge_counts_are_clamped_to_the_image() {
+    let lib = library();
+    lib.put(HASH + 4, 4, u32::MAX.into()); // nchain
+    let image = lib.parse().unwrap();
+    assert_eq!(image.symbols, (SIZE - SYMTAB) / SYM_SIZE);
+    let f = image.lookup(b"f", b"LINUX_2.6");
+    assert_eq!(f.map(|f| f as usize), Some(lib.base() + CODE));
+    // With a vd_next far past the end, LINUX_2.6's Verdef is out of reach.
+    let lib = library();
+    lib.put(VERDEF + 16, 4, u32::MAX.into());
+    assert_eq!(lib.parse().unwrap().lookup(b"f", b"LINUX_2.6"), None);
 }
