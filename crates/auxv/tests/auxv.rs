@@ -486,12 +486,18 @@ fn a_user_sees_its_own_ids() {
     // SAFETY: getuid reads our uid.
     let me = unsafe { getuid() };
     // Root starts the demo as user nobody; anyone else as themselves.
+    let copy = SharedCopy::new(BIN);
     let (cmd, uid) = if me == 0 {
         let Some(setpriv) = tool("setpriv") else {
             return;
         };
         let mut cmd = Command::new(setpriv);
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
+        cmd.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            copy.as_str(),
+        ]);
         (cmd, 65534)
     } else {
         (Command::new(BIN), me)

@@ -332,6 +332,41 @@ pub fn walk_under(limit: &str, bin: &str, args: &[&str]) -> Walk {
     walk(command("sh", &all))
 }
 
+/// A copy of `bin` that every user may run, for the tests that start a
+/// demo as user nobody: the workspace may lie in a directory closed to
+/// other users (a clone under /root, say). The copy keeps the file name,
+/// so the kernel's comm is the same. Removed when dropped.
+pub struct SharedCopy {
+    dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl SharedCopy {
+    pub fn new(bin: &str) -> SharedCopy {
+        use std::os::unix::fs::PermissionsExt;
+        let name = Path::new(bin).file_name().expect("a file name");
+        let dir =
+            std::env::temp_dir().join(format!("mmm-shared-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir(&dir).expect("a temp dir");
+        let path = dir.join(name);
+        std::fs::copy(bin, &path).expect("copy the demo");
+        for p in [&dir, &path] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        SharedCopy { dir, path }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl Drop for SharedCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A number no other call in this process has had (for temp file names).
 pub fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
