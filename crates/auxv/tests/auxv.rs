@@ -510,8 +510,7 @@ fn a_user_sees_its_own_ids() {
 
 #[test]
 fn quiet_silences_only_the_narration() {
-    let w = walk_ok(BIN, &["-q"], 1);
-    assert_eq!(w.stderr, "");
+    let w = walk_quiet(BIN, &["-q"], 1);
     let p = parse(&w.stdout);
     assert_eq!(p.argc, 2);
     assert_eq!(p.auxv.len(), w.stops[0].auxv.len());

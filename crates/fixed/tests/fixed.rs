@@ -144,8 +144,7 @@ unsafe extern "C" {
 
 #[test]
 fn quiet_is_silent_but_prints_the_data() {
-    let w = walk_ok(BIN, &["-q"], 2);
-    assert_eq!(w.stderr, "");
+    let w = walk_quiet(BIN, &["-q"], 2);
     assert_eq!(w.stdout.lines().count(), 2, "{}", w.stdout);
 }
 

@@ -133,6 +133,15 @@ pub fn walk_ok(bin: &str, args: &[&str], stops: usize) -> Walk {
     w
 }
 
+/// [`walk_ok`] of a run with `-q` among `args`: no narration at all, so
+/// stderr must be empty; what stdout holds is the caller's to check.
+pub fn walk_quiet(bin: &str, args: &[&str], stops: usize) -> Walk {
+    assert!(args.contains(&"-q"), "walk_quiet wants -q among {args:?}");
+    let w = walk_ok(bin, args, stops);
+    assert_eq!(w.stderr, "", "{bin} {args:?}: -q leaves stderr empty");
+    w
+}
+
 /// Runs `bin args` (which must not stop) and returns status, stdout, stderr.
 pub fn run(bin: &str, args: &[&str]) -> (Event, String, String) {
     let w = walk(command(bin, args));

@@ -262,8 +262,7 @@ fn both_options_together() {
 
 #[test]
 fn quiet_is_silent_but_prints_the_addresses() {
-    let w = walk_ok(BIN, &["-q"], 1);
-    assert_eq!(w.stderr, "");
+    let w = walk_quiet(BIN, &["-q"], 1);
     assert_eq!(objects(&w.stdout).len(), 7);
 }
 

@@ -32,8 +32,7 @@ fn stops_once_showing_the_three_program_mappings() {
 
 #[test]
 fn quiet_is_silent() {
-    let w = walk_ok(BIN, &["-q"], 1);
-    assert_eq!(w.stderr, "");
+    let w = walk_quiet(BIN, &["-q"], 1);
     assert_eq!(w.stdout, "");
 }
 

@@ -397,15 +397,7 @@ impl Live {
 
     /// The demo's pid from the pause prompt.
     fn paused_pid(&mut self) -> u32 {
-        let l = self.until("paused: pid ");
-        l.split("pid ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
+        pid_in_prompt(&self.until("paused: pid "))
     }
 
     fn wait(&mut self) -> std::process::ExitStatus {
@@ -526,15 +518,7 @@ fn a_reader_that_goes_away_ends_the_tour_quietly() {
         line.clear();
         assert!(reader.read_line(&mut line).unwrap() > 0, "no pause");
     }
-    let pid: u32 = line
-        .split("pid ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let pid = pid_in_prompt(&line);
     drop(reader);
     // Enter: brk goes on to its next stop, which the tour cannot print.
     tour.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
@@ -717,4 +701,10 @@ fn gdb_script_prints_mappings_at_every_stop_and_ends_normally() {
     );
     assert_eq!(out.matches("[heap]").count(), 2, "{out}");
     assert!(out.contains("exited normally"), "{out}\n{err}");
+}
+
+/// The pid in the pause prompt, `  paused: pid 4242 stays stopped. …`.
+fn pid_in_prompt(line: &str) -> u32 {
+    let after = line.split("pid ").nth(1).expect("a pid in the prompt");
+    after.split(' ').next().unwrap().parse().expect("a number")
 }
