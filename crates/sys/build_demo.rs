@@ -24,6 +24,25 @@ const DROP_UNWIND: &str = "
     /DISCARD/ : { *(.eh_frame .eh_frame_hdr .gcc_except_table .gcc_except_table.*) }
 ";
 
+/// The segments of a demo (linker.ld INCLUDEs this as phdrs.ld): three
+/// W^X PT_LOADs and a PT_GNU_STACK of RW. FLAGS are PF_R = 4, PF_W = 2,
+/// PF_X = 1 (elf(5)).
+const SEGMENTS: &[&str] = &[
+    "rodata PT_LOAD FILEHDR PHDRS FLAGS(4);",
+    "text PT_LOAD FLAGS(5);",
+    "data PT_LOAD FLAGS(6);",
+    "stack PT_GNU_STACK FLAGS(6);",
+];
+
+/// The PHDRS block of linker.ld, one segment a line.
+fn phdrs(segments: &[&str]) -> String {
+    let mut text = String::from("PHDRS\n{\n");
+    for s in segments {
+        text += &format!("    {s}\n");
+    }
+    text + "}\n"
+}
+
 fn main() {
     let env = |name: &str| std::env::var(name).expect("cargo sets it for build scripts");
     let root = Path::new(&env("CARGO_MANIFEST_DIR")).join("../..");
@@ -38,6 +57,7 @@ fn main() {
         DROP_UNWIND
     };
     std::fs::write(Path::new(&out).join("unwind.ld"), unwind).expect("write unwind.ld");
+    std::fs::write(Path::new(&out).join("phdrs.ld"), phdrs(SEGMENTS)).expect("write phdrs.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rerun-if-changed=../sys/build_demo.rs");
 
