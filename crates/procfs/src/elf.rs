@@ -904,6 +904,48 @@ impl Elf {
     }
 }
 
+/// Rust's legacy symbol mangling, enough to read a name:
+/// `_ZN3sys6lesson12narrate_stop17hab2f681458ff8c0fE` is
+/// `sys::lesson::narrate_stop`. Other names come back unchanged.
+pub fn demangle(sym: &str) -> String {
+    let Some(mut rest) = sym.strip_prefix("_ZN") else {
+        return sym.to_string();
+    };
+    let mut parts = Vec::new();
+    while !rest.starts_with('E') {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        let Ok(len) = rest[..digits].parse::<usize>() else {
+            return sym.to_string();
+        };
+        let Some(part) = rest.get(digits..digits + len) else {
+            return sym.to_string();
+        };
+        // A part that would start with `$` is written `_$`.
+        parts.push(part.strip_prefix("_$").map_or(part, |_| &part[1..]));
+        rest = &rest[digits + len..];
+    }
+    // The last part is a hash: `h` and 16 hex digits.
+    if parts
+        .last()
+        .is_some_and(|p| p.len() == 17 && p.starts_with('h'))
+    {
+        parts.pop();
+    }
+    let mut name = parts.join("::");
+    for (code, text) in [
+        ("$LT$", "<"),
+        ("$GT$", ">"),
+        ("$u20$", " "),
+        ("$RF$", "&"),
+        ("$BP$", "*"),
+        ("$C$", ","),
+        ("..", "::"),
+    ] {
+        name = name.replace(code, text);
+    }
+    name
+}
+
 /// The layout of `class` (ELFCLASS32, else ELFCLASS64).
 pub fn layout(class: u8) -> &'static Layout {
     if class == ELFCLASS32 {
