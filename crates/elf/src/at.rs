@@ -52,7 +52,7 @@ fn address(a: &Anatomy, addr: u64) -> String {
     };
     let _ = writeln!(out, "{addr:#x}{link}");
     let section = e
-        .sections_in(addr, addr + 1)
+        .sections_in(addr, addr.saturating_add(1))
         .first()
         .map(|s| (s.name.clone(), addr - s.addr));
     let symbol = e
@@ -91,7 +91,7 @@ fn address(a: &Anatomy, addr: u64) -> String {
             }
             found = true;
             if m.file {
-                let off = m.offset + (addr - m.start);
+                let off = m.offset.saturating_add(addr - m.start);
                 let own = p.file_range().contains(&off);
                 let _ = writeln!(
                     out,
@@ -151,7 +151,11 @@ fn offset(a: &Anatomy, off: u64) -> String {
     if let Part::Section(i) = r.part {
         let s = &e.sections[i];
         if s.allocated() {
-            let _ = writeln!(out, "  section address: {:#x}", s.addr + (off - s.offset));
+            let _ = writeln!(
+                out,
+                "  section address: {:#x}",
+                s.addr.wrapping_add(off - s.offset)
+            );
         }
     }
     let mut mapped = false;
@@ -162,11 +166,11 @@ fn offset(a: &Anatomy, off: u64) -> String {
         .filter(|(_, p)| p.kind == elf::PT_LOAD)
     {
         for m in maps_lines(p).into_iter().filter(|m| m.file) {
-            if !(m.offset..m.offset + (m.end - m.start)).contains(&off) {
+            if !(m.offset..m.offset.saturating_add(m.end - m.start)).contains(&off) {
                 continue;
             }
             mapped = true;
-            let addr = m.start + (off - m.offset);
+            let addr = m.start.wrapping_add(off - m.offset);
             let own = p.file_range().contains(&off);
             let _ = writeln!(
                 out,

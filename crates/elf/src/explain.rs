@@ -191,7 +191,7 @@ fn segment(a: &Anatomy, i: usize, p: &ProgramHeader, out: &mut String) {
                 }
             }
             if p.memsz > p.filesz {
-                let bss = p.vaddr + p.filesz..p.vaddr + p.memsz;
+                let bss = p.vaddr.saturating_add(p.filesz)..p.vaddr.saturating_add(p.memsz);
                 let statics = objects_in(a, &bss);
                 let _ = writeln!(
                     out,
@@ -497,7 +497,7 @@ fn rodata(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
             out,
             "    {:#06x}  {:#x}  \"{}\"",
             s.offset + r.start as u64,
-            s.addr + r.start as u64,
+            s.addr.wrapping_add(r.start as u64),
             short(&escape(&bytes[r.clone()]), 90)
         );
     }

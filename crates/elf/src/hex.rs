@@ -43,13 +43,20 @@ pub fn hexdump(a: &Anatomy, o: &Options) -> String {
                     region += 1;
                 }
                 let b = a.bytes[at as usize];
-                out += &paint(o.colour, region, &format!("{b:02x}"));
                 let c = if (0x20..0x7f).contains(&b) {
                     b as char
                 } else {
                     '.'
                 };
-                ascii += &paint(o.colour, region, &c.to_string());
+                if o.colour {
+                    out += &paint(true, region, &format!("{b:02x}"));
+                    ascii += &paint(true, region, &c.to_string());
+                } else {
+                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                    out.push(DIGITS[usize::from(b >> 4)] as char);
+                    out.push(DIGITS[usize::from(b & 0xf)] as char);
+                    ascii.push(c);
+                }
             } else {
                 out += "  ";
             }

@@ -137,10 +137,16 @@ fn run(path: &PathBuf, seconds: &str) -> Outcome {
         Demo::spawn(cmd, Spawn::default())
     };
     // The copy did start above: an error now is ETXTBSY, see exec_fails.
+    let mut tries = 0;
     let mut demo = loop {
         match spawn() {
             Ok(d) => break d,
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) if tries < 100 => {
+                tries += 1;
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
         }
     };
     if seconds != "0" && demo.wait_sleeping(PATIENCE) {
