@@ -17,6 +17,7 @@ mod bench;
 mod demos;
 mod diagram;
 mod diff;
+mod fit;
 mod os;
 mod record;
 mod run;
@@ -34,8 +35,8 @@ use record::{Host, Recording};
 use run::Options;
 use term::Term;
 
-const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list]
-                  [--save DIR | --replay DIR] [DEMO...]";
+const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
+                  [--list] [--save DIR | --replay DIR] [DEMO...]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -46,10 +47,14 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              `pmap -X PID` or `gdb -p PID` work in another terminal
   --no-aslr  start the demos with ADDR_NO_RANDOMIZE (as `setarch -R`):
              the same addresses every run, for slides
+  --explain-all  every line's annotation at every stop (else a line's
+             words are given where it is new in a demo or they change)
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
-Colour only on a terminal, and never with NO_COLOR set.";
+Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
+its long lines unless COLUMNS is set. Colour only on a terminal, and never
+with NO_COLOR set.";
 
 /// Exit status for bad arguments (as the demos use).
 const EXIT_USAGE: u8 = 2;
@@ -121,6 +126,8 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             timeout,
             style: style::Style::detect(),
             bare: false,
+            width: fit::width(),
+            explain_all: false,
         },
         names: Vec::new(),
         build: true,
@@ -136,6 +143,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--diagram" => cli.opts.diagram = true,
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
+            "--explain-all" => cli.opts.explain_all = true,
             "--list" => {
                 print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);

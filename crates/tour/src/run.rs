@@ -43,6 +43,10 @@ pub struct Options {
     pub style: Style,
     /// Benchmark baseline: continue at once, read and show nothing.
     pub bare: bool,
+    /// Fit the text to this many columns (fit::width).
+    pub width: Option<usize>,
+    /// Every annotation at every stop.
+    pub explain_all: bool,
 }
 
 /// What the benchmark measures.
