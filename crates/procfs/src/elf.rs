@@ -917,7 +917,10 @@ pub fn demangle(sym: &str) -> String {
         let Ok(len) = rest[..digits].parse::<usize>() else {
             return sym.to_string();
         };
-        let Some(part) = rest.get(digits..digits + len) else {
+        let Some(part) = digits
+            .checked_add(len)
+            .and_then(|end| rest.get(digits..end))
+        else {
             return sym.to_string();
         };
         // A part that would start with `$` is written `_$`.
@@ -1088,6 +1091,26 @@ mod tests {
         b[42..44].copy_from_slice(&8u16.to_le_bytes());
         let e = Elf::parse(&b).unwrap_err();
         assert!(e.starts_with("e_phentsize at offset 0x2a is 8"), "{e}");
+    }
+
+    #[test]
+    fn demangles_rust_legacy_names() {
+        assert_eq!(
+            demangle("_ZN3sys6lesson12narrate_stop17hab2f681458ff8c0fE"),
+            "sys::lesson::narrate_stop"
+        );
+        assert_eq!(demangle("_ZN4stop4main17h1a5f3e427a938d98E"), "stop::main");
+        assert_eq!(
+            demangle("_ZN3sys5errno32_$LT$impl$u20$sys..out..Line$GT$5errno17hd6126aa543317f00E"),
+            "sys::errno::<impl sys::out::Line>::errno"
+        );
+        assert_eq!(demangle("_start"), "_start");
+        assert_eq!(demangle("_ZN3bad"), "_ZN3bad");
+        assert_eq!(
+            demangle("_ZN18446744073709551615xE"),
+            "_ZN18446744073709551615xE"
+        );
+        assert_eq!(demangle("_ZN"), "_ZN");
     }
 
     #[test]
