@@ -483,8 +483,9 @@ fn rodata(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
     let in_strings: usize = runs.iter().map(|r| r.len()).sum();
     let _ = writeln!(
         out,
-        "    {} strings ({in_strings} B), {} B of other constants",
+        "    {} string{} ({in_strings} B), {} B of other constants",
         runs.len(),
+        if runs.len() == 1 { "" } else { "s" },
         bytes.len() - in_strings
     );
     let shown = if o.all {

@@ -76,6 +76,19 @@ impl<'a> Anatomy<'a> {
 
     fn make_spans(&self) -> Vec<Span> {
         let mut spans = Vec::new();
+        // `e_ident EI_MAG0..3 EI_CLASS …` reads better than the name
+        // repeated seven times on one hexdump line.
+        for f in &self.elf.header {
+            let (prefix, name) = match f.name.strip_prefix("e_ident[") {
+                Some(rest) => ("e_ident", rest.trim_end_matches(']')),
+                None => ("", f.name),
+            };
+            spans.push(Span {
+                range: f.range(),
+                prefix: prefix.into(),
+                name: name.into(),
+            });
+        }
         let mut fields = |prefix: String, list: &[elf::Field]| {
             for f in list {
                 spans.push(Span {
@@ -85,7 +98,6 @@ impl<'a> Anatomy<'a> {
                 });
             }
         };
-        fields(String::new(), &self.elf.header);
         for (i, p) in self.elf.programs.iter().enumerate() {
             fields(format!("ph[{i}]"), &p.fields);
         }
