@@ -193,10 +193,15 @@ fn segment(a: &Anatomy, i: usize, p: &ProgramHeader, out: &mut String) {
             if p.memsz > p.filesz {
                 let bss = p.vaddr.saturating_add(p.filesz)..p.vaddr.saturating_add(p.memsz);
                 let statics = objects_in(a, &bss);
+                let pages = if crate::page_end(bss.start) < bss.end {
+                    ", then anonymous zero pages"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "    zero-filled tail {:#x}-{:#x} ({} B, in no file byte): the loader clears the rest of the\n    \
-                     last file page and maps zero pages beyond{}",
+                    "    zero-filled tail {:#x}-{:#x} ({} B, no file bytes): the loader clears the last file page\n    \
+                     from p_filesz to its end (padzero: file bytes there read as zeros){pages}{}",
                     bss.start,
                     bss.end,
                     bss.end - bss.start,
