@@ -361,7 +361,7 @@ fn contents(a: &Anatomy, o: &Options, i: usize, out: &mut String) {
         strings(a, o, s, out);
     } else if s.flags & elf::SHF_EXECINSTR != 0 {
         code(a, o, s, out);
-    } else if s.allocated() && s.flags & elf::SHF_WRITE == 0 && s.kind == elf::SHT_PROGBITS {
+    } else if s.name.starts_with(".rodata") || s.name == ".interp" {
         rodata(a, o, s, out);
     } else if s.allocated() && s.flags & elf::SHF_WRITE != 0 {
         let statics = objects_in(a, &(s.addr..s.addr.saturating_add(s.size)));
@@ -375,7 +375,35 @@ fn contents(a: &Anatomy, o: &Options, i: usize, out: &mut String) {
             }
         );
     } else {
-        let _ = writeln!(out, "    {} B, not listed byte by byte", s.size);
+        let _ = writeln!(
+            out,
+            "    {} B, not listed byte by byte{}",
+            s.size,
+            purpose(&s.name)
+        );
+    }
+}
+
+/// What a well-known section is for (the linkers' and ld.so's names).
+fn purpose(name: &str) -> &'static str {
+    match name {
+        ".eh_frame" => ": unwinding tables (gdb's bt, panics that unwind)",
+        ".eh_frame_hdr" => ": the index of .eh_frame (PT_GNU_EH_FRAME)",
+        ".gcc_except_table" => ": landing pads for unwinding",
+        ".dynsym" => ": dynamic symbols, for ld.so (or _start_pie)",
+        ".gnu.hash" | ".hash" => ": hash table of .dynsym, for ld.so",
+        ".rela.dyn" | ".rela.plt" | ".rel.dyn" | ".rel.plt" => {
+            ": relocations, applied at start-up by ld.so (or _start_pie)"
+        }
+        ".dynamic" => ": what ld.so needs (PT_DYNAMIC)",
+        ".got" | ".got.plt" => ": addresses filled in at start-up",
+        ".plt" | ".plt.got" | ".plt.sec" => ": stubs that jump through the GOT",
+        ".init_array" | ".fini_array" => ": constructors and destructors libc calls",
+        ".gnu.version" | ".gnu.version_r" | ".gnu.version_d" => ": symbol versions, for ld.so",
+        n if n.starts_with(".note") => ": notes (build id, ABI tag, properties)",
+        n if n.starts_with(".debug") => ": DWARF debug information, for gdb",
+        ".comment" => ": the compilers' names and versions",
+        _ => "",
     }
 }
 
