@@ -380,3 +380,65 @@ fn et_dyn_p_align_aligns_the_load_offset() {
         .expect("the program's first line");
     assert_eq!(first.start % TWO_MIB, 0, "loaded at {:#x}", first.start);
 }
+
+/// What the listing says of a zero-filled tail is what the kernel does:
+/// the rest of the last file page after p_filesz reads as zeros in the
+/// running `sections` (padzero), although the file has other bytes
+/// there (its .symtab), and the same file bytes read as they are
+/// through the r-- mapping of the same page.
+#[test]
+fn the_zero_filled_tail_reads_as_zeros() {
+    use std::io::{Read, Seek, SeekFrom};
+    let path = release("sections");
+    let bytes = std::fs::read(&path).unwrap();
+    let e = procfs::elf::Elf::parse(&bytes).unwrap();
+    let out = elf_ok(&[path.to_str().unwrap()]);
+    let p = e
+        .programs
+        .iter()
+        .find(|p| p.kind == procfs::elf::PT_LOAD && p.memsz > p.filesz)
+        .expect("a segment with .bss");
+    let tail = p.vaddr + p.filesz;
+    assert!(
+        out.contains(&format!("zero-filled tail {tail:#x}-")),
+        "{out}"
+    );
+    let page_end = (tail | 0xfff) + 1;
+    let file =
+        (p.offset + p.filesz) as usize..(p.offset + p.filesz) as usize + (page_end - tail) as usize;
+    let in_file = &bytes[file.start..file.end.min(bytes.len())];
+    assert!(in_file.iter().any(|&b| b != 0), "the file has bytes there");
+    let mut cmd = Command::new(&path);
+    cmd.arg("-q")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut demo = Demo::spawn(cmd, Spawn::default()).unwrap();
+    assert_eq!(
+        demo.wait(PATIENCE),
+        Some(Event::Stopped(procfs::child::SIGSTOP))
+    );
+    let read = |addr: u64, len: usize| {
+        let mut mem = std::fs::File::open(format!("/proc/{}/mem", demo.pid)).unwrap();
+        mem.seek(SeekFrom::Start(addr)).unwrap();
+        let mut buf = vec![0; len];
+        mem.read_exact(&mut buf).unwrap();
+        buf
+    };
+    let tail_bytes = read(tail, (page_end - tail) as usize);
+    // The same file bytes through the first PT_LOAD's page (file page 0).
+    let first = e.segments(procfs::elf::PT_LOAD).next().unwrap();
+    let through_r = read(
+        first.vaddr - first.offset + file.start as u64,
+        in_file.len(),
+    );
+    demo.kill();
+    assert!(
+        tail_bytes.iter().all(|&b| b == 0),
+        "cleared: {tail_bytes:02x?}"
+    );
+    assert_eq!(
+        through_r, in_file,
+        "page slack of the r-- mapping: the file's bytes"
+    );
+}
