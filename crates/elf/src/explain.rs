@@ -60,7 +60,19 @@ pub fn explain(a: &Anatomy, o: &Options, shown: &str) -> String {
 /// `  (SHT_PROGBITS SHF_ALLOC, at 0x400120, in ph[0])` for a section.
 fn region_note(a: &Anatomy, part: &Part, range: &Range<u64>) -> String {
     let Part::Section(i) = *part else {
-        return String::new();
+        if *part == Part::Gap {
+            return String::new();
+        }
+        let loads: Vec<String> = a
+            .loaded_by(range)
+            .iter()
+            .map(|p| format!("ph[{p}]"))
+            .collect();
+        return if loads.is_empty() {
+            format!("  (not loaded{})", slack_words(a, range))
+        } else {
+            format!("  (loaded by {})", loads.join(" "))
+        };
     };
     let s = &a.elf.sections[i];
     let place = if s.allocated() {
@@ -75,7 +87,7 @@ fn region_note(a: &Anatomy, part: &Part, range: &Range<u64>) -> String {
             format!(", at {:#x}, loaded by {}", s.addr, loads.join(" "))
         }
     } else {
-        ", not loaded".to_string()
+        format!(", not loaded{}", slack_words(a, range))
     };
     let flags = if s.flags == 0 {
         String::new()
@@ -278,6 +290,20 @@ fn segment(a: &Anatomy, i: usize, p: &ProgramHeader, out: &mut String) {
             );
         }
         _ => {}
+    }
+}
+
+/// `, but in memory as page slack of ph[0] ph[1]`, if it is.
+fn slack_words(a: &Anatomy, range: &Range<u64>) -> String {
+    let pages: Vec<String> = a
+        .slack_of(range)
+        .iter()
+        .map(|p| format!("ph[{p}]"))
+        .collect();
+    if pages.is_empty() {
+        String::new()
+    } else {
+        format!(", but in memory: page slack of {}", pages.join(" "))
     }
 }
 
@@ -633,7 +659,7 @@ fn gap(a: &Anatomy, r: &Range<u64>, out: &mut String) {
     }
     let loads = a.loaded_by(r);
     if loads.is_empty() {
-        let _ = writeln!(out, "    in no segment");
+        let _ = writeln!(out, "    in no segment{}", slack_words(a, r));
     } else {
         let names: Vec<String> = loads.iter().map(|p| format!("ph[{p}]")).collect();
         let _ = writeln!(out, "    loaded by {}", names.join(" "));

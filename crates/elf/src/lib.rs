@@ -233,6 +233,27 @@ impl<'a> Anatomy<'a> {
             .collect()
     }
 
+    /// The PT_LOADs whose mapped file pages hold some of `range` though
+    /// their segment does not: the bytes are in memory as page slack.
+    pub fn slack_of(&self, range: &Range<u64>) -> Vec<usize> {
+        let own = self.loaded_by(range);
+        self.elf
+            .programs
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| {
+                p.kind == elf::PT_LOAD
+                    && !own.contains(i)
+                    && maps_lines(p).iter().any(|m| {
+                        m.file
+                            && m.offset < range.end
+                            && m.offset.saturating_add(m.end - m.start) > range.start
+                    })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Whether the file is ET_DYN: addresses are link addresses, the
     /// kernel adds a load offset.
     pub fn moves(&self) -> bool {
