@@ -109,27 +109,21 @@ impl<'a> Anatomy<'a> {
             spans.push(Span {
                 range: sym.at..sym.at + l.sym_size,
                 prefix: ".symtab".into(),
-                name: format!("[{i}] {}", short(&elf::demangle(&sym.name), 40)),
+                name: format!("[{i}] {}", short(&elf::demangle(&sym.name), 40))
+                    .trim_end()
+                    .to_string(),
             });
         }
-        for (range, name) in self.function_names() {
+        for c in self.code() {
             spans.push(Span {
-                range,
-                prefix: String::new(),
-                name,
+                range: c.file,
+                prefix: c.section,
+                name: short(&c.name, 40),
             });
         }
         spans.retain(|s| !s.name.is_empty());
         spans.sort_by_key(|s| (s.range.start, s.range.end));
         spans
-    }
-
-    /// File ranges of the function symbols, named `.text _start`.
-    fn function_names(&self) -> Vec<(Range<u64>, String)> {
-        self.code()
-            .into_iter()
-            .map(|c| (c.file, format!("{} {}", c.section, short(&c.name, 40))))
-            .collect()
     }
 
     /// The functions of every executable section, in address order,
