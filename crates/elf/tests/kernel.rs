@@ -127,32 +127,34 @@ fn exec_fails(path: &PathBuf) -> Option<Option<i32>> {
     panic!("{}: still ETXTBSY after {TRIES} tries", path.display());
 }
 
+/// Starts `path args` as a [`Demo`], output discarded. ETXTBSY is tried
+/// again (see [`exec_fails`]); other errors fail the test.
+fn start(path: &std::path::Path, args: &[&str]) -> Demo {
+    /// `errno(3)`: text file busy.
+    const ETXTBSY: i32 = 26;
+    for _ in 0..100 {
+        let mut cmd = Command::new(path);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match Demo::spawn(cmd, Spawn::default()) {
+            Ok(d) => return d,
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+    panic!("{}: still ETXTBSY", path.display());
+}
+
 /// Runs `path SECONDS`: until it sleeps, ends, or execve fails.
 fn run(path: &PathBuf, seconds: &str) -> Outcome {
     if let Some(errno) = exec_fails(path) {
         return Outcome::ExecFailed(errno);
     }
-    let spawn = || {
-        let mut cmd = Command::new(path);
-        cmd.arg(seconds)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        Demo::spawn(cmd, Spawn::default())
-    };
-    // The copy did start above: an error now is ETXTBSY, see exec_fails.
-    let mut tries = 0;
-    let mut demo = loop {
-        match spawn() {
-            Ok(d) => break d,
-            Err(e) if tries < 100 => {
-                tries += 1;
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => panic!("{}: {e}", path.display()),
-        }
-    };
+    let mut demo = start(path, &[seconds]);
     if seconds != "0" && demo.wait_sleeping(PATIENCE) {
         let lines = loaded(demo.pid);
         demo.kill();
@@ -361,12 +363,7 @@ fn et_dyn_p_align_aligns_the_load_offset() {
         .unwrap();
     assert_eq!(align.class, "used", "{align:?}");
     let copy = Copy::named("pie", &bytes, align.offset, &le(TWO_MIB, 8));
-    let mut cmd = Command::new(&copy.path);
-    cmd.arg("-q")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut demo = Demo::spawn(cmd, Spawn::default()).expect("start the copy");
+    let mut demo = start(&copy.path, &["-q"]);
     assert_eq!(
         demo.wait(PATIENCE),
         Some(Event::Stopped(procfs::child::SIGSTOP))
@@ -408,12 +405,7 @@ fn the_zero_filled_tail_reads_as_zeros() {
         (p.offset + p.filesz) as usize..(p.offset + p.filesz) as usize + (page_end - tail) as usize;
     let in_file = &bytes[file.start..file.end.min(bytes.len())];
     assert!(in_file.iter().any(|&b| b != 0), "the file has bytes there");
-    let mut cmd = Command::new(&path);
-    cmd.arg("-q")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut demo = Demo::spawn(cmd, Spawn::default()).unwrap();
+    let mut demo = start(&path, &["-q"]);
     assert_eq!(
         demo.wait(PATIENCE),
         Some(Event::Stopped(procfs::child::SIGSTOP))
@@ -441,4 +433,84 @@ fn the_zero_filled_tail_reads_as_zeros() {
         through_r, in_file,
         "page slack of the r-- mapping: the file's bytes"
     );
+}
+
+/// The `-> ` lines of a listing: the maps lines it says the PT_LOADs
+/// become, as (start, end, perms, offset).
+fn predicted(out: &str) -> Vec<(u64, u64, String, u64)> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("    -> "))
+        .map(|l| {
+            let t: Vec<&str> = l.split_whitespace().collect();
+            let (a, b) = t[0].split_once('-').unwrap();
+            let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
+            (hex(a), hex(b), t[1].to_string(), hex(t[2]))
+        })
+        .collect()
+}
+
+/// Runs `path args` to its first stop (or, for `minimal`, its sleep) and
+/// returns its maps.
+fn maps_at_first_stop(path: &std::path::Path, args: &[&str]) -> (u32, Vec<procfs::Mapping>) {
+    let mut demo = start(path, args);
+    let stopped = if args == ["5"] {
+        demo.wait_sleeping(PATIENCE)
+    } else {
+        demo.wait(PATIENCE) == Some(Event::Stopped(procfs::child::SIGSTOP))
+    };
+    assert!(stopped, "{}: no stop: {:?}", path.display(), demo.last());
+    let maps = maps::read(demo.pid).unwrap();
+    let pid = demo.pid;
+    demo.kill();
+    (pid, maps)
+}
+
+/// The program's lines (and anonymous ones) in the range the prediction covers,
+/// at link addresses.
+fn actual(
+    maps: &[procfs::Mapping],
+    path: &std::path::Path,
+    want: &[(u64, u64, String, u64)],
+) -> Vec<(u64, u64, String, u64)> {
+    let real = std::fs::canonicalize(path).unwrap();
+    let first = maps
+        .iter()
+        .find(|m| std::path::Path::new(&m.path) == real)
+        .expect("a program line");
+    let load = first.start - want[0].0;
+    let (lo, hi) = (want[0].0 + load, want.last().unwrap().1 + load);
+    maps.iter()
+        .filter(|m| m.start >= lo && m.end <= hi)
+        .filter(|m| std::path::Path::new(&m.path) == real || m.anonymous())
+        .map(|m| (m.start - load, m.end - load, m.perms.clone(), m.offset))
+        .collect()
+}
+
+#[test]
+fn the_maps_lines_listed_are_the_kernels() {
+    for (demo, path) in common::binaries(true) {
+        let out = elf_ok(&[path.to_str().unwrap()]);
+        let want = predicted(&out);
+        assert!(!want.is_empty(), "{demo}");
+        let args: &[&str] = match demo.as_str() {
+            "minimal" => &["5"],
+            "vdso" => &["-q", "--calls", "10"],
+            _ => &["-q"],
+        };
+        let (_, maps) = maps_at_first_stop(&path, args);
+        assert_eq!(actual(&maps, &path, &want), want, "{demo}");
+    }
+    // A tail of whole pages past the file: anonymous, rw- and even x
+    // for a segment with PF_X, whatever p_flags says (vm_brk_flags).
+    let (_, bytes, fields, _) = minimal();
+    let memsz = fields
+        .iter()
+        .find(|f| f.entry == "ph[1]" && f.name == "p_memsz")
+        .unwrap();
+    let copy = Copy::new(&bytes, memsz.offset, &le(0x10000, 8));
+    let out = elf_ok(&[copy.path.to_str().unwrap()]);
+    let want = predicted(&out);
+    assert!(want.iter().any(|w| w.2 == "rwxp"), "{want:?}");
+    let (_, maps) = maps_at_first_stop(&copy.path, &["5"]);
+    assert_eq!(actual(&maps, &copy.path, &want), want);
 }
