@@ -196,7 +196,7 @@ fn segment(a: &Anatomy, i: usize, p: &ProgramHeader, out: &mut String) {
                 } else {
                     let _ = writeln!(
                         out,
-                        "    -> {}  anonymous zeros: p_memsz - p_filesz = {} B (.bss), after the last file page",
+                        "    -> {}  anonymous zero pages for the rest of p_memsz ({} B past p_filesz): rw-, x if PF_X, whatever p_flags says",
                         m.text(0),
                         p.memsz - p.filesz
                     );
@@ -210,10 +210,16 @@ fn segment(a: &Anatomy, i: usize, p: &ProgramHeader, out: &mut String) {
                 } else {
                     ""
                 };
+                // elf_load: padzero's failure is ignored when the
+                // segment is not writable, and the bytes stay.
+                let clear = if p.flags & elf::PF_W != 0 {
+                    "the loader clears the last file page\n    from p_filesz to its end (padzero: file bytes there read as zeros)"
+                } else {
+                    "not writable, so the loader cannot clear\n    the rest of the last file page: the file's bytes stay there"
+                };
                 let _ = writeln!(
                     out,
-                    "    zero-filled tail {:#x}-{:#x} ({} B, no file bytes): the loader clears the last file page\n    \
-                     from p_filesz to its end (padzero: file bytes there read as zeros){pages}{}",
+                    "    zero-filled tail {:#x}-{:#x} ({} B, no file bytes): {clear}{pages}{}",
                     bss.start,
                     bss.end,
                     bss.end - bss.start,

@@ -514,3 +514,33 @@ fn the_maps_lines_listed_are_the_kernels() {
     let (_, maps) = maps_at_first_stop(&copy.path, &["5"]);
     assert_eq!(actual(&maps, &copy.path, &want), want);
 }
+
+/// A tail in a segment that is not writable is not cleared: `minimal`
+/// with its code segment's p_memsz grown keeps the file's bytes (its
+/// .symtab) after p_filesz, as the listing says.
+#[test]
+fn a_read_only_tail_keeps_the_files_bytes() {
+    use std::io::{Read, Seek, SeekFrom};
+    let (_, bytes, fields, _) = minimal();
+    let e = procfs::elf::Elf::parse(&bytes).unwrap();
+    let code = &e.programs[1];
+    assert_eq!(code.flags & procfs::elf::PF_W, 0);
+    let memsz = fields
+        .iter()
+        .find(|f| f.entry == "ph[1]" && f.name == "p_memsz")
+        .unwrap();
+    let copy = Copy::new(&bytes, memsz.offset, &le(0x10000, 8));
+    assert!(elf_ok(&[copy.path.to_str().unwrap()]).contains("cannot clear"));
+    let tail = code.vaddr + code.filesz;
+    let from = (code.offset + code.filesz) as usize;
+    let len = (((tail | 0xfff) + 1 - tail) as usize).min(bytes.len() - from);
+    let mut demo = start(&copy.path, &["5"]);
+    assert!(demo.wait_sleeping(PATIENCE));
+    let mut mem = std::fs::File::open(format!("/proc/{}/mem", demo.pid)).unwrap();
+    mem.seek(SeekFrom::Start(tail)).unwrap();
+    let mut got = vec![0; len];
+    mem.read_exact(&mut got).unwrap();
+    demo.kill();
+    assert!(bytes[from..from + len].iter().any(|&b| b != 0));
+    assert_eq!(got, &bytes[from..from + len], "the file's bytes, not zeros");
+}
