@@ -108,7 +108,11 @@ fn exec_fails(path: &PathBuf) -> Option<Option<i32>> {
     const TRIES: usize = 100;
     for _ in 0..TRIES {
         let mut cmd = Command::new(path);
+        // A mangled copy may run stray code that creates files (an
+        // `open` with O_CREAT): let them land in its own directory,
+        // which the copy removes.
         cmd.arg("0")
+            .current_dir(path.parent().unwrap())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -135,6 +139,7 @@ fn start(path: &std::path::Path, args: &[&str]) -> Demo {
     for _ in 0..100 {
         let mut cmd = Command::new(path);
         cmd.args(args)
+            .current_dir(path.parent().unwrap())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
