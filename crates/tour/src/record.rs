@@ -12,6 +12,7 @@
 //! | `maps`      | /proc/PID/maps                                        |
 //! | `stat`      | /proc/PID/stat                                        |
 //! | `auxv`      | /proc/PID/auxv (binary)                               |
+//! | `smaps`     | /proc/PID/smaps (`Rss`: what is resident)             |
 //! | `narration` | what the demo wrote on stderr since the last stop      |
 //! | `stdout`    | what it wrote on stdout since the last stop            |
 //! | `error`     | why `maps` is missing (the read failed)                |
