@@ -349,9 +349,9 @@ pub fn page(rec: &Recording, views: &[View]) -> String {
         .first()
         .map(|v| format!("{}-{}", v.dir, v.index))
         .unwrap_or_default();
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<nav class=\"steps\"><a href=\"#{}\">next &#8594;</a></nav></section>\n",
+        "<nav class=\"steps\"><a href=\"#{}\">next &#8594;</a></nav></section>",
         escape(&first_id)
     );
     let mut first: Option<Vec<Mapping>> = None;
