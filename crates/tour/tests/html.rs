@@ -4,10 +4,11 @@
 //! script ran (slide mode) without a console message, a screenshot is
 //! not blank, and every SVG file parses as XML.
 //!
-//! Chromium is Debian's package `chromium` (.ci/run installs it). It
-//! needs `--no-sandbox` as root and a `--user-data-dir` of its own as
-//! another user; without them it prints nothing and exits 0, so every
-//! output is checked to exist. Console messages show only with
+//! Chromium is Debian's package `chromium` (.ci/run installs it), run by
+//! scripts/chromium.sh, as the README's screenshot was made. It needs
+//! `--no-sandbox` as root and a `--user-data-dir` of its own as another
+//! user; without them it prints nothing and exits 0, so every output is
+//! checked to exist. Console messages show only with
 //! `--enable-logging=stderr`, as `CONSOLE` lines among dbus noise.
 
 use std::path::{Path, PathBuf};
@@ -22,28 +23,22 @@ use common::{Temp, text, tour_cmd};
 const WINDOW: &str = "--window-size=1280,900";
 
 struct Chromium {
-    bin: PathBuf,
+    script: PathBuf,
 }
 
 impl Chromium {
     fn find() -> Option<Chromium> {
-        tool("chromium").map(|bin| Chromium { bin })
+        tool("chromium")?;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Some(Chromium {
+            script: root.join("scripts/chromium.sh"),
+        })
     }
 
-    /// Chromium headless on `url` with `args`, a profile of its own.
+    /// Chromium headless on `url` with `args` (scripts/chromium.sh).
     fn run(&self, args: &[&str], url: &str) -> Output {
-        let profile = Temp::new("chromium-profile");
-        let o = Command::new(&self.bin)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--enable-logging=stderr",
-            ])
-            .arg(format!("--user-data-dir={}", profile.arg()))
+        let o = Command::new("bash")
+            .arg(&self.script)
             .args(args)
             .arg(url)
             .stdin(Stdio::null())
