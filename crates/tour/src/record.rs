@@ -205,7 +205,7 @@ impl DemoRun {
 /// The live run calls it at each stop, before SIGCONT; a replay calls it
 /// for each saved stop.
 pub trait Watch {
-    /// Before the first stop (name, command, pid known).
+    /// Before the demo starts (name and command known, the pid not yet).
     fn started(&mut self, run: &DemoRun) -> io::Result<()>;
     /// `stop` was just collected (it is also `run.stops.last()`).
     fn stopped(&mut self, run: &DemoRun, stop: &Stop) -> io::Result<()>;
