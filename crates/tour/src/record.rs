@@ -287,7 +287,10 @@ pub fn dir_names(runs: &[DemoRun]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for r in runs {
         let base = match r.name.replace('/', "_").as_str() {
-            "" | "." | ".." | "host" => format!("_{}", r.name.replace('/', "_")),
+            // Not a name the recording's own files use.
+            "" | "." | ".." | "host" | "format" | "runs" | "sizes" | "missing" | "unbuilt" => {
+                format!("_{}", r.name.replace('/', "_"))
+            }
             b => b.to_string(),
         };
         let mut name = base.clone();
@@ -684,6 +687,8 @@ mod tests {
         rec.host.insert("mmap_min_addr".into(), b"65536\n".to_vec());
         rec.runs.push(run.clone());
         run.name = "/bin/stop".into();
+        rec.runs.push(run.clone());
+        run.name = "sizes".into();
         rec.runs.push(run);
         rec.missing.push("later".into());
         rec
@@ -706,6 +711,7 @@ mod tests {
             "00400000-00401000 r--p 00000000 00:00 0 \n"
         );
         assert!(dir.join("_bin_stop/1/task/7/stat").is_file());
+        assert!(dir.join("_sizes/run").is_file(), "not the list of sizes");
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(back.unwrap(), rec);
         assert_eq!(Host::from_files(&rec.host).mmap_min_addr, 65536);
