@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use procfs::{Mapping, maps};
 
 use crate::annotate::{self, Context};
-use crate::diagram::USER_TOP;
+use crate::diagram::Space;
 use crate::diff::same_mapping;
 use crate::style;
 
@@ -189,6 +189,7 @@ pub fn draw(
     title: &str,
 ) -> String {
     let resident = smaps.map(rss).unwrap_or_default();
+    let user_top = Space::of(ctx.host.paging_levels).user_top;
     let mut body = String::new();
     let mut y: u32 = 8;
     let mut last_end: Option<u64> = None;
@@ -200,7 +201,7 @@ pub fn draw(
     }
     for (i, s) in frame.slots.iter().enumerate() {
         if let Some(end) = last_end.filter(|&e| s.min_start > e) {
-            let hole = end <= USER_TOP && s.min_start > USER_TOP;
+            let hole = end <= user_top && s.min_start > user_top;
             // The gap as it is at this stop: from the nearest region
             // present above to this one.
             let above = frame.slots[..i]
@@ -222,7 +223,7 @@ pub fn draw(
             if hole {
                 let _ = write!(
                     body,
-                    r#"<text class="gap" x="{NOTE_X}" y="{}">user space ends at {USER_TOP:#x};</text><text class="gap" x="{NOTE_X}" y="{}">non-canonical up to the kernel's half</text>"#,
+                    r#"<text class="gap" x="{NOTE_X}" y="{}">user space ends at {user_top:#x};</text><text class="gap" x="{NOTE_X}" y="{}">non-canonical up to the kernel's half</text>"#,
                     y + 32,
                     y + 48
                 );
