@@ -145,12 +145,17 @@ fn the_page_in_a_browser_has_every_maps_line_and_no_console_message() {
 
     let (dom, console) = chromium.dom(&page.0);
     assert!(console.is_empty(), "console: {console:#?}");
-    // The script ran: one slide at a time.
+    // The script ran: one slide at a time, the first, or the one named.
     assert!(
         dom.contains("<html lang=\"en\" class=\"deck\">"),
         "{}",
         &dom[..300]
     );
+    assert_eq!(dom.matches("class=\"slide current\"").count(), 1);
+    assert!(dom.contains("<section class=\"slide current\" id=\"start\">"));
+    let o = chromium.run(&["--dump-dom"], &format!("{}#mmap-3", url(&page.0)));
+    let (at, _) = text(&o);
+    assert!(at.contains("<section class=\"slide current\" id=\"mmap-3\">"));
     let maps = saved_maps(&rec.0);
     assert_eq!(maps.len(), 1 + 3 + 4, "stops of stop, brk, mmap");
     for (stop, text) in &maps {
