@@ -162,7 +162,10 @@ table.host td{padding:1px 10px 1px 0;font:13px ui-monospace,monospace}
 html.deck .slide{display:none;border:0}html.deck .slide.current{display:block}
 @media print{
  html.deck .slide,.slide{display:block!important;min-height:0;border:0;break-after:page;page-break-after:always}
- nav.steps,.hint{display:none}details{display:none}body{font-size:12px}
+ nav.steps,.hint{display:none}details{display:none}body{font-size:11px}
+ .slide{padding:0}h2{font-size:1.2rem}pre,table.maps{font-size:8.5px}
+ .cols{display:flex;flex-wrap:nowrap;gap:.8rem}.cols>table.maps{flex:1 1 0}
+ .cols>figure{flex:0 0 42%}.cols>figure svg{width:100%;height:auto}
 }
 ";
 

@@ -243,3 +243,28 @@ fn every_svg_parses_and_shows_its_stop() {
     let png = chromium.screenshot(&pictures.0.join("mmap-2.svg"), &shot.0);
     assert!(png.len() > 10_000, "{} bytes", png.len());
 }
+
+#[test]
+fn printed_it_is_one_stop_a_page() {
+    let Some(chromium) = Chromium::find() else {
+        return;
+    };
+    let (rec, page, _) = rendered("print");
+    let pdf = Temp::file("handout", "pdf");
+    let out = format!("--print-to-pdf={}", pdf.arg());
+    chromium.run(&[&out, "--no-pdf-header-footer"], &url(&page.0));
+    let bytes = std::fs::read(&pdf.0).expect("chromium wrote the PDF");
+    assert!(bytes.starts_with(b"%PDF"), "a PDF");
+    // Page objects: `/Type /Page` (or `/Type/Page`), not the `/Pages` tree.
+    let text = String::from_utf8_lossy(&bytes);
+    let pages = text
+        .split("/Type")
+        .skip(1)
+        .filter(|rest| {
+            let name = rest.trim_start();
+            name.starts_with("/Page") && !name.starts_with("/Pages")
+        })
+        .count();
+    // The title page, then one a stop.
+    assert_eq!(pages, 1 + saved_maps(&rec.0).len());
+}
