@@ -96,7 +96,11 @@ fn text_start(line: &str) -> usize {
         .find(' ')
         .filter(|&n| n <= 2 && rest[..n].chars().all(|c| "|><=-~+!".contains(c)));
     match marker {
-        Some(n) => spaces + n + 1,
+        // And the blanks after it: `  |   [stop 1]` is indented text.
+        Some(n) => {
+            let after = &rest[n..];
+            spaces + n + after.len() - after.trim_start_matches(' ').len()
+        }
         None => spaces,
     }
 }
@@ -185,6 +189,10 @@ mod tests {
         );
         assert!(fitted.lines().all(|l| l.len() <= 16));
         assert_eq!(lines(text, None), text);
+        assert_eq!(
+            lines("  |   [stop 1] pid 7: cat\n", Some(20)),
+            "  |   [stop 1] pid\n        7: cat\n"
+        );
         assert_eq!(
             lines("== a b c d e f g h\n", Some(10)),
             "== a b c d\n     e f g\n     h\n"

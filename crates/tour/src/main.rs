@@ -19,11 +19,13 @@ mod demos;
 mod diagram;
 mod diff;
 mod fit;
+mod html;
 mod os;
 mod record;
 mod run;
 mod show;
 mod style;
+mod svg;
 mod term;
 
 use std::io::{self, ErrorKind, Write};
@@ -37,7 +39,7 @@ use run::Options;
 use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
-                  [--list] [--save DIR | --replay DIR] [DEMO...]
+                  [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
        cargo tour --diff A B";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
@@ -54,6 +56,10 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
+  --html FILE   also write the tour as one web page of slides (self-contained;
+             arrow keys step through it; printed, one stop a page)
+  --svg DIR     also write a picture of each stop: DIR/brk-2.svg, ...
+             (with --replay, only the files are written)
   --diff A B    compare two saved tours, runs (A/brk) or stops (A/brk/2):
              mappings matched by name, addresses relative to their base
 Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
@@ -93,6 +99,8 @@ struct Cli {
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
     diff: Option<(PathBuf, PathBuf)>,
+    html: Option<PathBuf>,
+    svg: Option<PathBuf>,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -141,6 +149,8 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         save: None,
         replay: None,
         diff: None,
+        html: None,
+        svg: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -158,16 +168,18 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 print_quietly(&format!("{USAGE}{HELP}\n"));
                 return Err(ExitCode::SUCCESS);
             }
-            "--save" | "--replay" => {
+            "--save" | "--replay" | "--html" | "--svg" => {
+                let what = if a == "--html" { "file" } else { "directory" };
                 let dir = args.next().filter(|d| !d.is_empty());
-                let dir = PathBuf::from(
-                    dir.ok_or_else(|| usage_error(&format!("{a} needs a directory")))?,
-                );
-                if a == "--save" {
-                    cli.save = Some(dir);
-                } else {
-                    cli.replay = Some(dir);
-                }
+                let dir =
+                    PathBuf::from(dir.ok_or_else(|| usage_error(&format!("{a} needs a {what}")))?);
+                let slot = match a.as_str() {
+                    "--save" => &mut cli.save,
+                    "--replay" => &mut cli.replay,
+                    "--html" => &mut cli.html,
+                    _ => &mut cli.svg,
+                };
+                *slot = Some(dir);
             }
             "--diff" => {
                 let (Some(a), Some(b)) = (args.next(), args.next()) else {
@@ -316,16 +328,60 @@ fn main() -> ExitCode {
     finish(term.out(), chosen.len(), &missing, &failed)
 }
 
-/// `--save DIR`: writes the recording; `Some(1)` if that failed.
+/// `--save DIR`, `--html FILE`, `--svg DIR`: writes the recording and
+/// what is made of it; `Some(1)` if that failed.
 fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
-    let dir = cli.save.as_ref()?;
-    match rec.save(dir) {
-        Ok(()) => None,
-        Err(e) => {
-            eprintln!("tour: --save: {e}");
-            Some(ExitCode::FAILURE)
-        }
+    if let Some(dir) = &cli.save
+        && let Err(e) = rec.save(dir)
+    {
+        eprintln!("tour: --save: {e}");
+        return Some(ExitCode::FAILURE);
     }
+    let runs: Vec<&record::DemoRun> = rec
+        .runs
+        .iter()
+        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
+        .collect();
+    render(cli, rec, &runs)
+        .map_err(|e| eprintln!("tour: {e}"))
+        .err()
+        .map(|()| ExitCode::FAILURE)
+}
+
+/// `--html FILE` and `--svg DIR` from a recording.
+fn render(cli: &Cli, rec: &Recording, runs: &[&record::DemoRun]) -> Result<(), String> {
+    if cli.html.is_none() && cli.svg.is_none() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let views = html::views(rec, runs).map_err(|e| format!("cannot render: {e}"))?;
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(file) = &cli.html {
+        let page = html::page(rec, &views);
+        write(file, &page)?;
+        eprintln!(
+            "tour: wrote {}: {} stops, {} bytes, in {:.0} ms",
+            file.display(),
+            views.len(),
+            page.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    if let Some(dir) = &cli.svg {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let files = html::svg_files(&views);
+        for (name, text) in &files {
+            write(&dir.join(name), text)?;
+        }
+        eprintln!(
+            "tour: wrote {} pictures into {}",
+            files.len(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// `--diff A B`: two recordings, runs or stops compared.
@@ -360,6 +416,15 @@ fn replay(cli: &Cli, dir: &Path) -> ExitCode {
         .iter()
         .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
         .collect();
+    if cli.html.is_some() || cli.svg.is_some() {
+        return match render(cli, &rec, &runs) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tour: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut failed: Vec<&str> = rec.unbuilt.iter().map(String::as_str).collect();
     let mut out = io::stdout().lock();
     let mut term = Term::new(

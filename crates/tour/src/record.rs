@@ -12,6 +12,7 @@
 //! | `maps`      | /proc/PID/maps                                        |
 //! | `stat`      | /proc/PID/stat                                        |
 //! | `auxv`      | /proc/PID/auxv (binary)                               |
+//! | `smaps`     | /proc/PID/smaps (`Rss`: what is resident)             |
 //! | `narration` | what the demo wrote on stderr since the last stop      |
 //! | `stdout`    | what it wrote on stdout since the last stop            |
 //! | `error`     | why `maps` is missing (the read failed)                |
@@ -204,7 +205,7 @@ impl DemoRun {
 /// The live run calls it at each stop, before SIGCONT; a replay calls it
 /// for each saved stop.
 pub trait Watch {
-    /// Before the first stop (name, command, pid known).
+    /// Before the demo starts (name and command known, the pid not yet).
     fn started(&mut self, run: &DemoRun) -> io::Result<()>;
     /// `stop` was just collected (it is also `run.stops.last()`).
     fn stopped(&mut self, run: &DemoRun, stop: &Stop) -> io::Result<()>;
@@ -286,7 +287,10 @@ pub fn dir_names(runs: &[DemoRun]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for r in runs {
         let base = match r.name.replace('/', "_").as_str() {
-            "" | "." | ".." | "host" => format!("_{}", r.name.replace('/', "_")),
+            // Not a name the recording's own files use.
+            "" | "." | ".." | "host" | "format" | "runs" | "sizes" | "missing" | "unbuilt" => {
+                format!("_{}", r.name.replace('/', "_"))
+            }
             b => b.to_string(),
         };
         let mut name = base.clone();
@@ -683,6 +687,8 @@ mod tests {
         rec.host.insert("mmap_min_addr".into(), b"65536\n".to_vec());
         rec.runs.push(run.clone());
         run.name = "/bin/stop".into();
+        rec.runs.push(run.clone());
+        run.name = "sizes".into();
         rec.runs.push(run);
         rec.missing.push("later".into());
         rec
@@ -705,6 +711,7 @@ mod tests {
             "00400000-00401000 r--p 00000000 00:00 0 \n"
         );
         assert!(dir.join("_bin_stop/1/task/7/stat").is_file());
+        assert!(dir.join("_sizes/run").is_file(), "not the list of sizes");
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(back.unwrap(), rec);
         assert_eq!(Host::from_files(&rec.host).mmap_min_addr, 65536);

@@ -176,7 +176,8 @@ impl Watch for Term<'_> {
             self.put(&table)?;
         }
         if self.opts.diagram {
-            let picture = diagram::draw(&lines, st, self.opts.width);
+            let space = diagram::Space::of(self.host.paging_levels);
+            let picture = diagram::draw(&lines, st, self.opts.width, space);
             self.put(&format!("\n{picture}"))?;
         }
         self.first.get_or_insert_with(|| now.clone());

@@ -135,6 +135,35 @@ fn the_host_facts_come_from_the_recording() {
         out.contains("(below vm.mmap_min_addr 1048576: needs CAP_SYS_RAWIO)"),
         "{out}"
     );
+    // A machine with 5-level page tables: user space ends higher.
+    rewrite(&dir.0, "host/cpu_flags", "flags\t\t: fpu vme la57 sse\n");
+    let o = tour(&["--replay", dir.arg(), "--diagram"]);
+    let (out, _) = text(&o);
+    assert!(out.contains("user space ends at 0xfffffffffff000"), "{out}");
+}
+
+#[test]
+fn html_from_a_replay_is_html_from_the_live_run() {
+    let (page, again) = (Temp::file("live", "html"), Temp::file("replayed", "html"));
+    let (dir, _) = saved("html", &["--html", page.arg(), "brk", "mmap"]);
+    let o = tour(&["--replay", dir.arg(), "--html", again.arg()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(out, "", "with --html a replay writes only the file");
+    assert!(
+        err.starts_with(&format!("tour: wrote {}: 7 stops, ", again.arg())),
+        "{err}"
+    );
+    let (a, b) = (
+        std::fs::read(&page.0).unwrap(),
+        std::fs::read(&again.0).unwrap(),
+    );
+    assert!(
+        a.len() > 10_000 && a == b,
+        "{} and {} bytes",
+        a.len(),
+        b.len()
+    );
 }
 
 #[test]
