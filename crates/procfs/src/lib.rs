@@ -5,6 +5,8 @@
 //!   (start_brk, arg_start, …), and `/proc/PID/auxv`.
 //! - [`elf`]: a small ELF64 reader (header, program headers, sections,
 //!   symbols), enough to say which section lies in which mapping.
+//! - [`i686`]: the 32-bit builds of the demos: building, finding and
+//!   checking them, and whether the kernel runs i386 programs.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
 //! - [`testing`]: run a demo through all its stops, for the tests.
@@ -14,6 +16,7 @@
 
 pub mod child;
 pub mod elf;
+pub mod i686;
 pub mod maps;
 pub mod stat;
 pub mod testing;

@@ -219,6 +219,7 @@ fn start(demo: &Demo, bin: &Path, opts: &Options) -> io::Result<(procfs::Demo, P
         cmd,
         Spawn {
             no_aslr: opts.no_aslr,
+            ..Spawn::default()
         },
     )?;
     let pipes = Pipes::take(&mut child)?;

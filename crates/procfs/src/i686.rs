@@ -1,0 +1,361 @@
+//! The 32-bit builds of the demos (`--target i686-unknown-linux-gnu`),
+//! for the tests and the tour: where they are, building them, and
+//! whether this kernel can run them at all.
+//!
+//! A 64-bit kernel runs i386 programs through its IA-32 emulation
+//! (`CONFIG_IA32_EMULATION`); a kernel built without it, or booted with
+//! `ia32_emulation=0` (Linux 6.7 on), refuses them: execve fails with
+//! ENOEXEC. rustup does not install a missing target on its own: the one
+//! command that does is [`ADD_TARGET`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The Rust target of the 32-bit builds.
+pub const TARGET: &str = "i686-unknown-linux-gnu";
+/// What to run where the target is missing.
+pub const ADD_TARGET: &str = "rustup target add i686-unknown-linux-gnu";
+/// Where an i386 demo's ELF header lies: the classic i386 ET_EXEC
+/// address, linker.ld's for i686 builds.
+pub const I386_BASE: u64 = 0x0804_8000;
+/// Under `ADDR_LIMIT_3GB` a 32-bit process's user space ends here, at
+/// 3 GiB: `TASK_SIZE` of a 32-bit kernel with the default 3G/1G split.
+pub const LIMIT_3GB: u64 = 0xc000_0000;
+/// The end of a 32-bit process's user space on a 64-bit kernel:
+/// `IA32_PAGE_OFFSET`, 4 GiB less one page, is `TASK_SIZE` for it
+/// (`arch/x86/include/asm/page_64_types.h`, `TASK_SIZE_MAX` of compat).
+pub const IA32_TASK_SIZE: u64 = 0xffff_e000;
+
+/// The demos built for i686, in lecture order, and the execstack variants
+/// of `stop`. `pie` and `vdso` are not ported (crates/sys/build_demo.rs,
+/// `NOT_ON_I386`, says why).
+pub const PORTED: &[&str] = &[
+    "minimal", "stop", "brk", "stack", "mmap", "sections", "fixed", "filemap", "auxv",
+];
+/// The demos that are not: built for i686 they only say so (build_demo.rs).
+pub const NOT_PORTED: &[&str] = &["pie", "vdso"];
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    dir.canonicalize().unwrap_or(dir)
+}
+
+/// Whether the toolchain has the i686 standard library (`core` is all a
+/// demo needs, but it comes with the target): its directory under
+/// `rustc --print sysroot`.
+pub fn target_installed() -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc)
+        .current_dir(workspace())
+        .args(["--print", "sysroot"])
+        .output()
+    else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(TARGET)
+        .join("lib")
+        .is_dir()
+}
+
+/// `cargo build --release --target i686-unknown-linux-gnu -p DEMO…` into
+/// `target_dir`; returns the directory of the binaries. A missing target
+/// is an error that names [`ADD_TARGET`].
+pub fn build(target_dir: &Path, demos: &[&str]) -> Result<PathBuf, String> {
+    if !target_installed() {
+        return Err(format!(
+            "the Rust target {TARGET} is not installed; add it with: {ADD_TARGET}"
+        ));
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--target-dir",
+        ])
+        .arg(target_dir);
+    for d in demos {
+        cmd.args(["-p", d]);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run cargo to build the i686 demos: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "building the i686 demos failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(bin_dir(target_dir))
+}
+
+/// Where the i686 release binaries of `target_dir` are.
+pub fn bin_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join(TARGET).join("release")
+}
+
+/// Whether this kernel runs i386 programs: runs `minimal 0` from `dir`.
+/// Err names the reason: ENOEXEC means no IA-32 emulation.
+pub fn can_run(dir: &Path) -> Result<(), String> {
+    const ENOEXEC: i32 = 8;
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    match Command::new(dir.join("minimal")).arg("0").status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("the i386 build of minimal ended with {s}")),
+        Err(e) if e.raw_os_error() == Some(ENOEXEC) => Err(format!(
+            "this kernel cannot run 32-bit programs (execve: ENOEXEC): built without \
+             IA-32 emulation (CONFIG_IA32_EMULATION){}",
+            if cmdline.contains("ia32_emulation=0") {
+                ", or booted with ia32_emulation=0 (it is, see /proc/cmdline)"
+            } else {
+                ", or booted with ia32_emulation=0"
+            }
+        )),
+        Err(e) => Err(format!("cannot run the i386 build of minimal: {e}")),
+    }
+}
+
+/// For a test: the directory of the i686 demos, built once per test
+/// binary into the target directory the test was built in. `None` (and
+/// a SKIPPED line) where the target is missing or the kernel runs no
+/// 32-bit programs; under `CI=true` that fails the test instead.
+///
+/// As a user who may not write the target directory (CI's run as
+/// nobody), the build fails and the binaries the earlier run built are
+/// used, if they are all there.
+pub fn demos_for_test() -> Option<PathBuf> {
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = DIR.get_or_init(|| {
+        let target = test_target_dir();
+        let mut all: Vec<&str> = PORTED.to_vec();
+        all.extend(NOT_PORTED);
+        let dir = match build(&target, &all) {
+            Ok(dir) => dir,
+            Err(e) => {
+                let dir = bin_dir(&target);
+                let every = all.iter().chain(VARIANTS).all(|d| dir.join(d).is_file());
+                if !(every && target_installed()) {
+                    return Err(e);
+                }
+                dir
+            }
+        };
+        can_run(&dir).map(|()| dir)
+    });
+    match found {
+        Ok(dir) => Some(dir.clone()),
+        Err(why) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("i686 demos: {why}; CI=true: .ci/run must provide them");
+            }
+            eprintln!("SKIPPED: i686 demos: {why}");
+            None
+        }
+    }
+}
+
+/// The execstack variants of `stop`, built with it.
+pub const VARIANTS: &[&str] = &["stop-execstack", "stop-nognustack"];
+
+/// The target directory of the running test binary (TARGET/debug/deps/x).
+fn test_target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
+/// The x86-64 twin of an i686 demo: TARGET/release/NAME, built with
+/// `cargo build --release -p NAME…` into the same target directory.
+pub fn x86_64_demos_for_test(demos: &[&str]) -> PathBuf {
+    let target = test_target_dir();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace())
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(&target);
+    for d in demos {
+        cmd.args(["-p", d]);
+    }
+    let dir = target.join("release");
+    let built = cmd.status().is_ok_and(|s| s.success());
+    assert!(
+        built || demos.iter().all(|d| dir.join(d).is_file()),
+        "cargo build --release {demos:?} failed"
+    );
+    dir
+}
+
+/// What `readelf -hlW` says of a binary: the header fields the tests
+/// check and the segments. (The host ELF reader, [`crate::elf`], reads
+/// ELFCLASS64 only; readelf reads both classes.)
+#[derive(Debug)]
+pub struct Readelf {
+    /// `ELF32`, `ELF64`.
+    pub class: String,
+    /// `Intel 80386`, `Advanced Micro Devices X86-64`.
+    pub machine: String,
+    /// `EXEC (Executable file)`, …
+    pub kind: String,
+    /// (type, p_vaddr, flags as readelf writes them: `R`, `R E`, `RW`, `RWE`).
+    pub segments: Vec<(String, u64, String)>,
+}
+
+impl Readelf {
+    /// Runs `readelf -hlW bin`.
+    pub fn of(readelf: &Path, bin: &Path) -> Readelf {
+        let out = Command::new(readelf)
+            .arg("-hlW")
+            .arg(bin)
+            .output()
+            .expect("run readelf");
+        assert!(out.status.success(), "readelf {}", bin.display());
+        Readelf::parse(&String::from_utf8_lossy(&out.stdout))
+    }
+
+    /// Parses readelf's text.
+    pub fn parse(text: &str) -> Readelf {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(name))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let mut segments = Vec::new();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            // TYPE OFFSET VADDR PADDR FILESZ MEMSZ FLAGS… ALIGN
+            let is_segment = words.len() >= 8 && words[1].starts_with("0x");
+            if !is_segment || line.contains("[Requesting") {
+                continue;
+            }
+            let vaddr = u64::from_str_radix(words[2].trim_start_matches("0x"), 16);
+            let Ok(vaddr) = vaddr else { continue };
+            let flags = words[6..words.len() - 1].join(" ");
+            segments.push((words[0].to_string(), vaddr, flags));
+        }
+        Readelf {
+            class: field("Class:"),
+            machine: field("Machine:"),
+            kind: field("Type:"),
+            segments,
+        }
+    }
+
+    /// The PT_LOADs: (p_vaddr, flags).
+    pub fn loads(&self) -> Vec<(u64, &str)> {
+        self.segments
+            .iter()
+            .filter(|(t, _, _)| t == "LOAD")
+            .map(|(_, v, f)| (*v, f.as_str()))
+            .collect()
+    }
+
+    /// PT_GNU_STACK's flags, if there is one.
+    pub fn gnu_stack(&self) -> Option<&str> {
+        self.segments
+            .iter()
+            .find(|(t, _, _)| t == "GNU_STACK")
+            .map(|(_, _, f)| f.as_str())
+    }
+}
+
+/// `R E` → `r-xp`: a PT_LOAD's flags as its maps line shows them.
+pub fn maps_perms(flags: &str) -> String {
+    let has = |c| flags.contains(c);
+    format!(
+        "{}{}{}p",
+        if has('R') { 'r' } else { '-' },
+        if has('W') { 'w' } else { '-' },
+        if has('E') { 'x' } else { '-' }
+    )
+}
+
+/// Checks an i386 demo as linked: ELFCLASS32, EM_386, ET_EXEC with its
+/// first PT_LOAD at 0x08048000, `loads` PT_LOADs none both W and E, and
+/// PT_GNU_STACK RW. Returns readelf's view.
+pub fn assert_i386_exec(readelf: &Path, bin: &Path, loads: usize) -> Readelf {
+    let r = Readelf::of(readelf, bin);
+    let name = bin.display();
+    assert_eq!(r.class, "ELF32", "{name}: ELFCLASS32");
+    assert_eq!(r.machine, "Intel 80386", "{name}: EM_386");
+    assert!(
+        r.kind.starts_with("EXEC"),
+        "{name}: ET_EXEC, not {}",
+        r.kind
+    );
+    let l = r.loads();
+    assert_eq!(l.len(), loads, "{name}: PT_LOADs {l:?}");
+    assert_eq!(l[0].0, I386_BASE, "{name}: at 0x08048000");
+    for (vaddr, flags) in &l {
+        assert!(
+            !(flags.contains('W') && flags.contains('E')),
+            "{name}: W and E at {vaddr:#x}"
+        );
+    }
+    let perms: Vec<String> = l.iter().map(|(_, f)| maps_perms(f)).collect();
+    let want = ["r--p", "r-xp", "rw-p"];
+    assert_eq!(perms, want[..loads], "{name}: the W^X order");
+    assert_eq!(r.gnu_stack(), Some("RW"), "{name}: PT_GNU_STACK RW");
+    assert!(
+        r.segments
+            .iter()
+            .all(|(t, _, _)| t == "LOAD" || t == "GNU_STACK"),
+        "{name}: nothing but PT_LOAD and PT_GNU_STACK: {:?}",
+        r.segments
+    );
+    r
+}
+
+/// The program's own lines of a stop's maps are its PT_LOADs, one each,
+/// at the segment's page with its permissions. Returns them.
+pub fn assert_program_maps<'a>(
+    stop: &'a crate::testing::Stop,
+    bin: &Path,
+    r: &Readelf,
+) -> Vec<&'a crate::Mapping> {
+    let path = std::fs::canonicalize(bin).expect("the demo binary");
+    let program: Vec<&crate::Mapping> = stop
+        .maps
+        .iter()
+        .filter(|m| Path::new(&m.path) == path)
+        .collect();
+    let loads = r.loads();
+    assert_eq!(program.len(), loads.len(), "{program:#?}");
+    for (m, (vaddr, flags)) in program.iter().zip(&loads) {
+        assert_eq!(m.start, vaddr & !0xfff, "segment at {vaddr:#x}");
+        assert_eq!(m.perms, maps_perms(flags), "segment at {vaddr:#x}");
+    }
+    program
+}
+
+/// The numbers and names of `strace -n`'s lines (`[ 162] nanosleep(…`):
+/// the numbers are those of the process's own syscall table, i386's for
+/// an i386 program (but for the execve, entered from the 64-bit side).
+pub fn strace_numbers(strace: &Path, bin: &str, args: &[&str]) -> Vec<(u32, String)> {
+    crate::testing::strace_lines(strace, &["-n"], bin, args)
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix('[')?;
+            let (number, call) = rest.split_once(']')?;
+            let name = call.trim_start().split('(').next()?;
+            let ok =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            Some((number.trim().parse().ok()?, name.to_string())).filter(|_| ok)
+        })
+        .collect()
+}
