@@ -359,3 +359,30 @@ pub fn strace_numbers(strace: &Path, bin: &str, args: &[&str]) -> Vec<(u32, Stri
         })
         .collect()
 }
+
+/// The personality of `setarch i386 --3gb`, for [`walk_ok_how`].
+pub const THREE_GB: crate::Spawn = crate::Spawn {
+    no_aslr: false,
+    limit_3gb: true,
+};
+
+/// [`crate::testing::walk_ok`] of `dir/name args`, started as `how` says.
+pub fn walk_ok_how(
+    dir: &Path,
+    name: &str,
+    args: &[&str],
+    stops: usize,
+    how: crate::Spawn,
+) -> crate::testing::Walk {
+    let bin = dir.join(name);
+    let mut cmd = Command::new(&bin);
+    cmd.args(args);
+    let w = crate::testing::walk_how(cmd, how, |_, _| {});
+    assert_eq!(
+        (&w.end, w.stops.len()),
+        (&crate::Event::Exited(0), stops),
+        "{name} {args:?}: end and number of stops; stderr:\n{}",
+        w.stderr
+    );
+    w
+}
