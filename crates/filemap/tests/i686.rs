@@ -2,7 +2,6 @@
 //! anonymous memory, as in tests/filemap.rs, at 32-bit addresses.
 
 use procfs::i686::*;
-use procfs::testing::*;
 
 #[test]
 fn i386_maps_its_own_file_next_to_anonymous_memory() {
