@@ -13,7 +13,9 @@
 //! [`demos`] is the list, [`bench`] the overhead per stop.
 
 mod annotate;
+mod arch;
 mod bench;
+mod both;
 mod demos;
 mod diagram;
 mod diff;
@@ -36,6 +38,7 @@ use run::Options;
 use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
+                  [--arch x86_64|i686|both] [--3gb]
                   [--list] [--save DIR | --replay DIR] [DEMO...]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
@@ -49,6 +52,11 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              the same addresses every run, for slides
   --explain-all  every line's annotation at every stop (else a line's
              words are given where it is new in a demo or they change)
+  --arch i686   the 32-bit builds (seed 001's world): --target
+             i686-unknown-linux-gnu, at 0x08048000, below 4 GiB
+  --arch both   each stop on x86-64, then on i686, and what differs
+  --3gb      run the i686 builds with ADDR_LIMIT_3GB (as `setarch i386
+             --3gb`): the 3 GiB/1 GiB split of a 32-bit kernel, the seed's
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
@@ -88,6 +96,16 @@ struct Cli {
     bench: Option<usize>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
+    /// Which builds to run: `--arch`.
+    arch: Arch,
+}
+
+/// `--arch`: the x86-64 builds (the default), the i686 ones, or both.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Arch {
+    X86_64,
+    I686,
+    Both,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -123,6 +141,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             diagram: false,
             pause: false,
             no_aslr: false,
+            limit_3gb: false,
             timeout,
             style: style::Style::detect(),
             bare: false,
@@ -135,6 +154,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         bench: None,
         save: None,
         replay: None,
+        arch: Arch::X86_64,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -144,6 +164,15 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
             "--explain-all" => cli.opts.explain_all = true,
+            "--3gb" => cli.opts.limit_3gb = true,
+            "--arch" => {
+                cli.arch = match args.next().as_deref() {
+                    Some("x86_64" | "x86-64") => Arch::X86_64,
+                    Some("i686" | "i386") => Arch::I686,
+                    Some("both") => Arch::Both,
+                    _ => return Err(usage_error("--arch needs x86_64, i686 or both")),
+                }
+            }
             "--list" => {
                 print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);
@@ -186,6 +215,16 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 cli.names.push(name.to_string());
             }
         }
+    }
+    if cli.opts.limit_3gb && cli.arch == Arch::X86_64 {
+        return Err(usage_error(
+            "--3gb is a personality for 32-bit programs: add --arch i686 or --arch both",
+        ));
+    }
+    if cli.arch == Arch::Both && (cli.opts.pause || cli.bench.is_some() || !cli.exec.is_empty()) {
+        return Err(usage_error(
+            "--arch both shows two finished runs: --pause, --bench and --exec need one",
+        ));
     }
     if cli.replay.is_some()
         && (cli.save.is_some() || cli.opts.no_aslr || !cli.exec.is_empty() || cli.bench.is_some())
@@ -244,7 +283,32 @@ fn main() -> ExitCode {
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();
-    if cli.build && !chosen.is_empty() && build(&chosen).is_err() {
+    let x86_wanted = cli.arch != Arch::I686;
+    let i686_wanted = cli.arch != Arch::X86_64;
+    if i686_wanted {
+        let ported = |d: &&Demo| procfs::i686::PORTED.contains(&d.name);
+        let unported: Vec<&str> = chosen
+            .iter()
+            .filter(|d| !ported(d))
+            .map(|d| d.name)
+            .collect();
+        if !unported.is_empty() {
+            eprintln!(
+                "tour: not ported to i686, left out: {} (crates/sys/build_demo.rs says why)",
+                unported.join(", ")
+            );
+        }
+        chosen.retain(ported);
+        let names: Vec<&str> = chosen.iter().map(|d| d.name).collect();
+        if cli.build
+            && !names.is_empty()
+            && let Err(e) = procfs::i686::build(&target_dir(), &names)
+        {
+            eprintln!("tour: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if x86_wanted && cli.build && !chosen.is_empty() && build(&chosen).is_err() {
         // One demo that does not build must not stop the others: try each.
         chosen.retain(|d| match build(&[d]) {
             Ok(()) => true,
@@ -255,9 +319,11 @@ fn main() -> ExitCode {
             }
         });
     }
-    let bin = |d: &Demo| target_dir().join("release").join(d.name);
+    let x86_bin = |d: &Demo| target_dir().join("release").join(d.name);
+    let i686_bin = |d: &Demo| procfs::i686::bin_dir(&target_dir()).join(d.name);
     if let Some(runs) = cli.bench {
-        return bench::bench(&chosen, &bin, &cli.opts, runs);
+        let bin: &dyn Fn(&Demo) -> PathBuf = if x86_wanted { &x86_bin } else { &i686_bin };
+        return bench::bench(&chosen, bin, &cli.opts, runs);
     }
     let host = record::collect_host();
     let mut rec = Recording::new(host.clone());
@@ -272,12 +338,43 @@ fn main() -> ExitCode {
         true,
     );
     let mut timings = run::Timings::default();
+    // The 3 GiB personality is for the 32-bit runs only.
+    let x86_opts = Options {
+        limit_3gb: false,
+        ..cli.opts.clone()
+    };
     for d in &chosen {
-        let path = bin(d);
-        let command = command_line(d, &path, cli.opts.no_aslr);
-        let (run, result) = run::run(d, &path, &command, &cli.opts, &mut term, &mut timings);
-        let ok = run.ok();
-        rec.runs.push(run);
+        let mut runs = Vec::new();
+        let mut result = Ok(());
+        let mut silent = both::Silent;
+        let watch: &mut dyn record::Watch = if cli.arch == Arch::Both {
+            &mut silent
+        } else {
+            &mut term
+        };
+        if x86_wanted {
+            let path = x86_bin(d);
+            let command = command_line(d, &path, cli.opts.no_aslr, false);
+            let (run, r) = run::run(d, &path, &command, &x86_opts, watch, &mut timings);
+            runs.push(run);
+            result = r;
+        }
+        if i686_wanted && result.is_ok() {
+            let path = i686_bin(d);
+            let command = command_line(d, &path, cli.opts.no_aslr, cli.opts.limit_3gb);
+            let (mut run, r) = run::run(d, &path, &command, &cli.opts, watch, &mut timings);
+            if cli.arch == Arch::Both {
+                // Two runs of one demo in one recording: distinct names.
+                run.name = format!("{}.i686", d.name);
+            }
+            runs.push(run);
+            result = r;
+        }
+        if let ([a, b], Ok(())) = (runs.as_slice(), &result) {
+            result = both::show(&cli.opts, &Host::from_files(&host), term.out(), a, b);
+        }
+        let ok = runs.iter().all(|r| r.ok());
+        rec.runs.extend(runs);
         match result {
             Ok(()) if ok => {}
             Ok(()) => failed.push(d.name),
@@ -388,12 +485,15 @@ fn finish(out: &mut dyn Write, n: usize, missing: &[&str], failed: &[&str]) -> E
 
 /// The command the demo runs as, as one would type it: `target/release/brk`,
 /// or with what the tour adds, `setarch -R env -i LECTURE='memory maps' …`.
-fn command_line(d: &Demo, path: &Path, no_aslr: bool) -> String {
+fn command_line(d: &Demo, path: &Path, no_aslr: bool, limit_3gb: bool) -> String {
     let shown = path.strip_prefix(workspace()).unwrap_or(path);
     let mut words = Vec::new();
-    if no_aslr {
-        // ADDR_NO_RANDOMIZE, as procfs::Spawn sets it.
-        words.push("setarch -R".to_string());
+    // ADDR_NO_RANDOMIZE, PER_LINUX32 | ADDR_LIMIT_3GB, as procfs::Spawn sets them.
+    match (no_aslr, limit_3gb) {
+        (true, true) => words.push("setarch i386 --3gb -R".to_string()),
+        (false, true) => words.push("setarch i386 --3gb".to_string()),
+        (true, false) => words.push("setarch -R".to_string()),
+        (false, false) => {}
     }
     if d.small_env {
         let (name, value) = demos::SMALL_ENV;
@@ -431,7 +531,7 @@ fn exec(cli: &mut Cli) -> ExitCode {
     let mut out = io::stdout().lock();
     let mut term = Term::new(&cli.opts, &mut out, Host::from_files(&host), None, true);
     let mut timings = run::Timings::default();
-    let command = command_line(&demo, Path::new(name), cli.opts.no_aslr);
+    let command = command_line(&demo, Path::new(name), cli.opts.no_aslr, false);
     let (run, result) = run::run(
         &demo,
         Path::new(name),
@@ -465,12 +565,12 @@ mod tests {
         let path = workspace().join("target/release/auxv");
         let auxv = demos::find("auxv").unwrap();
         assert_eq!(
-            command_line(auxv, &path, false),
+            command_line(auxv, &path, false, false),
             "$ env -i LECTURE='memory maps' target/release/auxv"
         );
         let vdso = demos::find("vdso").unwrap();
         assert_eq!(
-            command_line(vdso, Path::new("/x/vdso"), true),
+            command_line(vdso, Path::new("/x/vdso"), true, false),
             "$ setarch -R /x/vdso --calls 10000"
         );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
