@@ -5,27 +5,20 @@
 //! 512 MiB end just below [vvar], near 0xb7…, as the seed's did below
 //! [vdso].
 
+use procfs::Spawn;
 use procfs::i686::*;
 use procfs::testing::*;
-use procfs::{Mapping, Spawn};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
-
-fn anonymous(stop: &Stop) -> Vec<&Mapping> {
-    stop.maps
-        .iter()
-        .filter(|m| m.path.is_empty() && m.anonymous())
-        .collect()
-}
 
 #[test]
 fn i386_maps_merge_below_and_munmap_leaves_a_hole_as_in_the_seed() {
     let Some(dir) = demos_for_test() else { return };
     for how in [Spawn::default(), THREE_GB] {
         let w = walk_ok_how(&dir, "mmap", &[], 4, how);
-        assert!(anonymous(&w.stops[0]).is_empty());
-        let first = anonymous(&w.stops[1])[0].clone();
+        assert!(w.stops[0].anonymous().is_empty());
+        let first = w.stops[1].anonymous()[0].clone();
         assert_eq!((first.size(), first.perms.as_str()), (512 * MIB, "rw-p"));
         // mmap_base is right below the vDSO's [vvar] in a 32-bit process.
         let vvar = w.stops[1].find("[vvar]").expect("[vvar]");
@@ -37,14 +30,14 @@ fn i386_maps_merge_below_and_munmap_leaves_a_hole_as_in_the_seed() {
         };
         assert!(first.end < top);
         // One line: the 512 KiB directly below, merged into one VMA.
-        let at3 = anonymous(&w.stops[2]);
+        let at3 = w.stops[2].anonymous();
         assert_eq!(at3.len(), 1, "{at3:#x?}");
         assert_eq!(
             (at3[0].start, at3[0].end),
             (first.start - 512 * KIB, first.end)
         );
         assert!(w.stderr.contains("next to the first: one VMA now"));
-        let at4 = anonymous(&w.stops[3]);
+        let at4 = w.stops[3].anonymous();
         assert_eq!(at4.len(), 1);
         assert_eq!(
             (at4[0].start, at4[0].end),

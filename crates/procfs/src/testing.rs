@@ -30,6 +30,13 @@ impl Stop {
     pub fn containing(&self, addr: u64) -> Option<&Mapping> {
         maps::containing(&self.maps, addr)
     }
+    /// The lines without a name and with no file: anonymous mmap memory.
+    pub fn anonymous(&self) -> Vec<&Mapping> {
+        self.maps
+            .iter()
+            .filter(|m| m.path.is_empty() && m.anonymous())
+            .collect()
+    }
 }
 
 /// A finished run: one [`Stop`] per SIGSTOP, then how it ended.

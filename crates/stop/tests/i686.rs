@@ -168,66 +168,92 @@ fn measure(bin: &str) -> Measured {
     }
 }
 
-#[test]
-fn x86_64_without_pt_gnu_stack_keeps_a_non_executable_stack() {
+/// What one variant must show, as measured on Linux 6.18.
+struct Expected {
+    /// PT_GNU_STACK's flags in the file, as readelf prints them.
+    gnu_stack: Option<&'static str>,
+    stack: &'static str,
+    page: &'static str,
+    program: [&'static str; 3],
+    read_implies_exec: bool,
+}
+
+/// The W^X program lines: every case but i386 without PT_GNU_STACK.
+const W_XOR_X: [&str; 3] = ["r--p", "r-xp", "rw-p"];
+
+fn check(bin: &str, want: Expected) {
     let Some(readelf) = tool("readelf") else {
         return;
     };
-    let r = Readelf::of(&readelf, Path::new(X86_64_NOGNUSTACK));
-    assert_eq!(r.gnu_stack(), None, "{r:?}");
-    let m = measure(X86_64_NOGNUSTACK);
-    assert_eq!(m.stack, "rw-p", "no exec stack for 64-bit since Linux 5.8");
-    assert_eq!(m.page, "r--p", "no READ_IMPLIES_EXEC");
-    assert_eq!(m.program, ["r--p", "r-xp", "rw-p"]);
-    assert_eq!(m.personality & procfs::child::READ_IMPLIES_EXEC, 0);
+    let r = Readelf::of(&readelf, Path::new(bin));
+    assert_eq!(r.gnu_stack(), want.gnu_stack, "{bin}: {r:?}");
+    let m = measure(bin);
+    assert_eq!(m.stack, want.stack, "{bin}: [stack]");
+    assert_eq!(m.page, want.page, "{bin}: the PROT_READ page");
+    assert_eq!(m.program, want.program, "{bin}: the program's lines");
+    let rie = m.personality & procfs::child::READ_IMPLIES_EXEC != 0;
+    assert_eq!(rie, want.read_implies_exec, "{bin}: READ_IMPLIES_EXEC");
+}
+
+#[test]
+fn x86_64_without_pt_gnu_stack_keeps_a_non_executable_stack() {
+    // No exec stack for 64-bit programs since Linux 5.8.
+    check(
+        X86_64_NOGNUSTACK,
+        Expected {
+            gnu_stack: None,
+            stack: "rw-p",
+            page: "r--p",
+            program: W_XOR_X,
+            read_implies_exec: false,
+        },
+    );
 }
 
 #[test]
 fn x86_64_with_execstack_gets_an_rwx_stack_and_nothing_else() {
-    let Some(readelf) = tool("readelf") else {
-        return;
-    };
-    let r = Readelf::of(&readelf, Path::new(X86_64_EXECSTACK));
-    assert_eq!(r.gnu_stack(), Some("RWE"), "{r:?}");
-    let m = measure(X86_64_EXECSTACK);
-    assert_eq!(m.stack, "rwxp");
-    assert_eq!(m.page, "r--p");
-    assert_eq!(m.program, ["r--p", "r-xp", "rw-p"]);
-    assert_eq!(m.personality & procfs::child::READ_IMPLIES_EXEC, 0);
+    check(
+        X86_64_EXECSTACK,
+        Expected {
+            gnu_stack: Some("RWE"),
+            stack: "rwxp",
+            page: "r--p",
+            program: W_XOR_X,
+            read_implies_exec: false,
+        },
+    );
 }
 
 #[test]
 fn i386_without_pt_gnu_stack_gets_read_implies_exec_as_in_the_seed() {
     let Some(dir) = demos_for_test() else { return };
-    let Some(readelf) = tool("readelf") else {
-        return;
-    };
-    let nognu = bin(&dir, "stop-nognustack");
-    assert_eq!(Readelf::of(&readelf, Path::new(&nognu)).gnu_stack(), None);
-    let m = measure(&nognu);
-    assert_eq!(m.stack, "rwxp");
-    assert_eq!(m.page, "r-xp", "PROT_READ alone became executable");
-    // Even the program's own r-- and rw- segments: the seed's rwxp heap.
-    assert_eq!(m.program, ["r-xp", "r-xp", "rwxp"]);
-    assert_ne!(m.personality & procfs::child::READ_IMPLIES_EXEC, 0);
+    // PROT_READ alone becomes executable, and so do the program's own r--
+    // and rw- segments: the seed's rwxp heap.
+    check(
+        &bin(&dir, "stop-nognustack"),
+        Expected {
+            gnu_stack: None,
+            stack: "rwxp",
+            page: "r-xp",
+            program: ["r-xp", "r-xp", "rwxp"],
+            read_implies_exec: true,
+        },
+    );
 }
 
 #[test]
 fn i386_with_execstack_gets_an_rwx_stack_and_nothing_else() {
     let Some(dir) = demos_for_test() else { return };
-    let Some(readelf) = tool("readelf") else {
-        return;
-    };
-    let exec = bin(&dir, "stop-execstack");
-    assert_eq!(
-        Readelf::of(&readelf, Path::new(&exec)).gnu_stack(),
-        Some("RWE")
+    check(
+        &bin(&dir, "stop-execstack"),
+        Expected {
+            gnu_stack: Some("RWE"),
+            stack: "rwxp",
+            page: "r--p",
+            program: W_XOR_X,
+            read_implies_exec: false,
+        },
     );
-    let m = measure(&exec);
-    assert_eq!(m.stack, "rwxp");
-    assert_eq!(m.page, "r--p");
-    assert_eq!(m.program, ["r--p", "r-xp", "rw-p"]);
-    assert_eq!(m.personality & procfs::child::READ_IMPLIES_EXEC, 0);
 }
 
 #[test]
