@@ -10,7 +10,7 @@
 # rows named i686/DEMO; I686_BIN_DIR=dir for binaries already built), with
 # the same limits. Where that target is not installed the script says the
 # command that adds it and reports x86-64 only (under CI=true it fails).
-# `pie` and `vdso` are not ported to i686 (crates/sys/build_demo.rs).
+# `pie` is not ported to i686 (crates/sys/build_demo.rs).
 # The execstack variants of stop (stop-execstack, stop-nognustack) have a
 # row in both tables.
 #
@@ -60,7 +60,7 @@ for d in "${sorted[@]}"; do
 done
 
 readonly I686=i686-unknown-linux-gnu
-readonly NOT_ON_I686=" pie vdso "
+readonly NOT_ON_I686=" pie "
 
 packages=()
 for d in "${sorted[@]}"; do packages+=(-p "$d"); done

@@ -82,16 +82,10 @@ struct Variant {
 /// The demos whose lesson does not carry over to i386 (yet). Built for
 /// i686 they say so here, at build time, and their binary only prints
 /// that it is not ported and exits 1 (`_start_unported`, arch/x86.rs).
-const NOT_ON_I386: &[(&str, &str)] = &[
-    (
-        "pie",
-        "its _start_pie applies R_X86_64_RELATIVE relocations; i386 would need R_386_RELATIVE (REL, not RELA) and PIC code through ebx",
-    ),
-    (
-        "vdso",
-        "its ELF reader reads Elf64 structures; the 32-bit vDSO needs Elf32 ones and the 32-bit timespec",
-    ),
-];
+const NOT_ON_I386: &[(&str, &str)] = &[(
+    "pie",
+    "its _start_pie applies R_X86_64_RELATIVE relocations; i386 would need R_386_RELATIVE (REL, not RELA) and PIC code through ebx",
+)];
 
 /// The PHDRS block of linker.ld, one segment a line.
 fn phdrs(segments: &[&str]) -> String {

@@ -28,13 +28,13 @@ pub const LIMIT_3GB: u64 = 0xc000_0000;
 pub const IA32_TASK_SIZE: u64 = 0xffff_e000;
 
 /// The demos built for i686, in lecture order, and the execstack variants
-/// of `stop`. `pie` and `vdso` are not ported (crates/sys/build_demo.rs,
+/// of `stop`. `pie` is not ported (crates/sys/build_demo.rs,
 /// `NOT_ON_I386`, says why).
 pub const PORTED: &[&str] = &[
-    "minimal", "stop", "brk", "stack", "mmap", "sections", "fixed", "filemap", "auxv",
+    "minimal", "stop", "brk", "stack", "mmap", "sections", "fixed", "filemap", "auxv", "vdso",
 ];
 /// The demos that are not: built for i686 they only say so (build_demo.rs).
-pub const NOT_PORTED: &[&str] = &["pie", "vdso"];
+pub const NOT_PORTED: &[&str] = &["pie"];
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -112,7 +112,7 @@ fn strace_shows_the_i386_syscall_numbers_and_only_the_lessons_calls() {
 }
 
 #[test]
-fn pie_and_vdso_say_they_are_not_ported() {
+fn pie_says_it_is_not_ported() {
     let Some(dir) = demos_for_test() else { return };
     for demo in NOT_PORTED {
         let (end, out, err) = run(&bin(&dir, demo), &[]);
