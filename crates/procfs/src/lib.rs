@@ -3,8 +3,10 @@
 //! - [`maps`]: parse `/proc/PID/maps` lines.
 //! - [`stat`]: the fields of `/proc/PID/stat` that describe the layout
 //!   (start_brk, arg_start, …), and `/proc/PID/auxv`.
-//! - [`elf`]: a small ELF64 reader (header, program headers, sections,
-//!   symbols), enough to say which section lies in which mapping.
+//! - [`elf`]: the ELF reader of the host side, ELF64 and ELF32 (header,
+//!   program headers, sections, symbols, field by field, every offset
+//!   checked), enough to say which section lies in which mapping and,
+//!   for `cargo elf`, what every byte of a file is.
 //! - [`i686`]: the 32-bit builds of the demos: building, finding and
 //!   checking them, and whether the kernel runs i386 programs.
 //! - [`child`]: start a demo in its own process group and wait for each

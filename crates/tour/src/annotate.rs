@@ -6,7 +6,7 @@
 //! vdso(7), getauxval(3); the words are ours.
 
 use procfs::Mapping;
-use procfs::elf::{self, Elf};
+use procfs::elf::{self, Elf, demangle};
 use procfs::stat::Stat;
 
 use crate::record::Host;
@@ -86,7 +86,13 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
         }
         let (start, end) = p.linked(m);
         if m.anonymous() && !p.elf.sections_in(start, end).is_empty() {
-            return "the rest of .bss: zero pages past the end of the file".into();
+            let from = p.elf.programs.iter().enumerate().find(|(_, s)| {
+                s.kind == elf::PT_LOAD && s.vaddr < end && s.vaddr.saturating_add(s.memsz) > start
+            });
+            let from = from.map_or(String::new(), |(i, _)| {
+                format!("; ph[{i}]: its p_memsz past p_filesz")
+            });
+            return format!("the rest of .bss: zero pages past the end of the file{from}");
         }
     }
     if m.is_special() {
@@ -124,7 +130,25 @@ fn program_mapping(m: &Mapping, p: &Program) -> String {
     if !names.is_empty() {
         text += &format!(" ({names})");
     }
+    for (i, s) in p.elf.programs.iter().enumerate() {
+        if s.kind == elf::PT_LOAD
+            && s.vaddr & !(PAGE - 1) < end
+            && s.vaddr.saturating_add(s.memsz) > start
+        {
+            text += &format!("; {}", load_source(i, s));
+        }
+    }
     text
+}
+
+/// `ph[1]: file 0x13c-0x2b0`: the PT_LOAD a program line comes from and
+/// its bytes in the file, as `cargo elf` numbers and lists them.
+pub fn load_source(index: usize, p: &elf::ProgramHeader) -> String {
+    format!(
+        "ph[{index}]: file {:#x}-{:#x}",
+        p.offset,
+        p.offset.saturating_add(p.filesz)
+    )
 }
 
 /// How many symbols to name per mapping; the rest are counted.
@@ -157,48 +181,6 @@ fn notable_symbols(elf: &Elf, start: u64, end: u64) -> String {
         names.push(format!("+{} more", found.len() - SYMBOLS_SHOWN));
     }
     names.join(", ")
-}
-
-/// Rust's legacy symbol mangling, enough to read a name:
-/// `_ZN3sys6lesson12narrate_stop17hab2f681458ff8c0fE` is
-/// `sys::lesson::narrate_stop`. Other names come back unchanged.
-pub fn demangle(sym: &str) -> String {
-    let Some(mut rest) = sym.strip_prefix("_ZN") else {
-        return sym.to_string();
-    };
-    let mut parts = Vec::new();
-    while !rest.starts_with('E') {
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        let Ok(len) = rest[..digits].parse::<usize>() else {
-            return sym.to_string();
-        };
-        let Some(part) = rest.get(digits..digits + len) else {
-            return sym.to_string();
-        };
-        // A part that would start with `$` is written `_$`.
-        parts.push(part.strip_prefix("_$").map_or(part, |_| &part[1..]));
-        rest = &rest[digits + len..];
-    }
-    // The last part is a hash: `h` and 16 hex digits.
-    if parts
-        .last()
-        .is_some_and(|p| p.len() == 17 && p.starts_with('h'))
-    {
-        parts.pop();
-    }
-    let mut name = parts.join("::");
-    for (code, text) in [
-        ("$LT$", "<"),
-        ("$GT$", ">"),
-        ("$u20$", " "),
-        ("$RF$", "&"),
-        ("$BP$", "*"),
-        ("$C$", ","),
-        ("..", "::"),
-    ] {
-        name = name.replace(code, text);
-    }
-    name
 }
 
 fn special(name: &str) -> &'static str {
@@ -381,21 +363,6 @@ mod tests {
     const STAT: &str = include_str!("../tests/data/stop-deleted-space.stat");
 
     #[test]
-    fn demangles_rust_legacy_names() {
-        assert_eq!(
-            demangle("_ZN3sys6lesson12narrate_stop17hab2f681458ff8c0fE"),
-            "sys::lesson::narrate_stop"
-        );
-        assert_eq!(demangle("_ZN4stop4main17h1a5f3e427a938d98E"), "stop::main");
-        assert_eq!(
-            demangle("_ZN3sys5errno32_$LT$impl$u20$sys..out..Line$GT$5errno17hd6126aa543317f00E"),
-            "sys::errno::<impl sys::out::Line>::errno"
-        );
-        assert_eq!(demangle("_start"), "_start");
-        assert_eq!(demangle("_ZN3bad"), "_ZN3bad");
-    }
-
-    #[test]
     fn every_special_mapping_gets_its_own_words() {
         let maps = maps::parse(STOP).unwrap();
         let ctx = Context::default();
@@ -453,6 +420,17 @@ mod tests {
             .unwrap();
         assert!(text.contains(".text "), "{text}");
         assert!(text.contains(": code"), "{text}");
+        let (i, load) = p
+            .elf
+            .programs
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.kind == elf::PT_LOAD && s.flags & elf::PF_X != 0)
+            .unwrap();
+        assert!(
+            text.contains(&format!("; ph[{i}]: file {:#x}-", load.offset)),
+            "{text}"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod annotate;
 mod arch;
 mod bench;
 mod both;
+mod compare;
 mod demos;
 mod diagram;
 mod diff;
@@ -39,7 +40,8 @@ use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
                   [--arch x86_64|i686|both] [--3gb]
-                  [--list] [--save DIR | --replay DIR] [DEMO...]";
+                  [--list] [--save DIR | --replay DIR] [DEMO...]
+       cargo tour --diff A B";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -60,6 +62,8 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
+  --diff A B    compare two saved tours, runs (A/brk) or stops (A/brk/2):
+             mappings matched by name, addresses relative to their base
 Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
 its long lines unless COLUMNS is set. Colour only on a terminal, and never
 with NO_COLOR set.";
@@ -96,6 +100,7 @@ struct Cli {
     bench: Option<usize>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
+    diff: Option<(PathBuf, PathBuf)>,
     /// Which builds to run: `--arch`.
     arch: Arch,
 }
@@ -155,6 +160,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         save: None,
         replay: None,
         arch: Arch::X86_64,
+        diff: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -191,6 +197,14 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 } else {
                     cli.replay = Some(dir);
                 }
+            }
+            "--diff" => {
+                let (Some(a), Some(b)) = (args.next(), args.next()) else {
+                    return Err(usage_error(
+                        "--diff needs two recordings (or runs, or stops)",
+                    ));
+                };
+                cli.diff = Some((a.into(), b.into()));
             }
             "--no-build" => cli.build = false,
             "--exec" => {
@@ -277,6 +291,9 @@ fn main() -> ExitCode {
     };
     if let Some(dir) = cli.replay.clone() {
         return replay(&cli, &dir);
+    }
+    if let Some((a, b)) = &cli.diff {
+        return diff(&cli, a, b);
     }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
@@ -404,6 +421,24 @@ fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
         Err(e) => {
             eprintln!("tour: --save: {e}");
             Some(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `--diff A B`: two recordings, runs or stops compared.
+fn diff(cli: &Cli, a: &Path, b: &Path) -> ExitCode {
+    let compared = compare::open(a)
+        .and_then(|x| Ok((x, compare::open(b)?)))
+        .map_err(|e| e.to_string())
+        .and_then(|(x, y)| compare::compare(&x, &y, cli.opts.style));
+    match compared {
+        Ok((text, _)) => {
+            print_quietly(&fit::lines(&text, cli.opts.width));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tour: cannot diff: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -282,7 +282,7 @@ impl Host {
 
 /// A run's directory name: its name, with `/` (a path given to `--exec`)
 /// made `_`, and a number if two runs share it.
-fn dir_names(runs: &[DemoRun]) -> Vec<String> {
+pub fn dir_names(runs: &[DemoRun]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for r in runs {
         let base = match r.name.replace('/', "_").as_str() {

@@ -257,10 +257,12 @@ impl Run<'_> {
                         continue;
                     }
                     let (kind, title) = if sig == procfs::child::SIGSTOP {
-                        (
-                            record::KIND_STOP,
-                            format!("stop {} of {}", self.stops, self.rec.expected),
-                        )
+                        let of = match self.rec.expected {
+                            // A command given to --exec: no lesson to count.
+                            0 => String::new(),
+                            n => format!(" of {n}"),
+                        };
+                        (record::KIND_STOP, format!("stop {}{of}", self.stops))
                     } else {
                         (
                             record::KIND_SIGNAL,
