@@ -9,6 +9,8 @@
 //! command that does is [`ADD_TARGET`].
 
 use std::path::{Path, PathBuf};
+
+use crate::elf::{self, Elf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -214,147 +216,35 @@ pub fn x86_64_demos_for_test(demos: &[&str]) -> PathBuf {
     dir
 }
 
-/// What `readelf -hlW` says of a binary: the header fields the tests
-/// check and the segments. (The host ELF reader, [`crate::elf`], reads
-/// ELFCLASS64 only; readelf reads both classes.)
-#[derive(Debug)]
-pub struct Readelf {
-    /// `ELF32`, `ELF64`.
-    pub class: String,
-    /// `Intel 80386`, `Advanced Micro Devices X86-64`.
-    pub machine: String,
-    /// `EXEC (Executable file)`, …
-    pub kind: String,
-    /// (type, p_vaddr, flags as readelf writes them: `R`, `R E`, `RW`, `RWE`).
-    pub segments: Vec<(String, u64, String)>,
-}
-
-impl Readelf {
-    /// Runs `readelf -hlW bin`.
-    pub fn of(readelf: &Path, bin: &Path) -> Readelf {
-        let out = Command::new(readelf)
-            .arg("-hlW")
-            .arg(bin)
-            .output()
-            .expect("run readelf");
-        assert!(out.status.success(), "readelf {}", bin.display());
-        Readelf::parse(&String::from_utf8_lossy(&out.stdout))
-    }
-
-    /// Parses readelf's text.
-    pub fn parse(text: &str) -> Readelf {
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix(name))
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default()
-        };
-        let mut segments = Vec::new();
-        for line in text.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            // TYPE OFFSET VADDR PADDR FILESZ MEMSZ FLAGS… ALIGN
-            let is_segment = words.len() >= 8 && words[1].starts_with("0x");
-            if !is_segment || line.contains("[Requesting") {
-                continue;
-            }
-            let vaddr = u64::from_str_radix(words[2].trim_start_matches("0x"), 16);
-            let Ok(vaddr) = vaddr else { continue };
-            let flags = words[6..words.len() - 1].join(" ");
-            segments.push((words[0].to_string(), vaddr, flags));
-        }
-        Readelf {
-            class: field("Class:"),
-            machine: field("Machine:"),
-            kind: field("Type:"),
-            segments,
-        }
-    }
-
-    /// The PT_LOADs: (p_vaddr, flags).
-    pub fn loads(&self) -> Vec<(u64, &str)> {
-        self.segments
-            .iter()
-            .filter(|(t, _, _)| t == "LOAD")
-            .map(|(_, v, f)| (*v, f.as_str()))
-            .collect()
-    }
-
-    /// PT_GNU_STACK's flags, if there is one.
-    pub fn gnu_stack(&self) -> Option<&str> {
-        self.segments
-            .iter()
-            .find(|(t, _, _)| t == "GNU_STACK")
-            .map(|(_, _, f)| f.as_str())
-    }
-}
-
-/// `R E` → `r-xp`: a PT_LOAD's flags as its maps line shows them.
-pub fn maps_perms(flags: &str) -> String {
-    let has = |c| flags.contains(c);
-    format!(
-        "{}{}{}p",
-        if has('R') { 'r' } else { '-' },
-        if has('W') { 'w' } else { '-' },
-        if has('E') { 'x' } else { '-' }
-    )
+/// PT_GNU_STACK's flags (PF_R | PF_W …), if the file has one.
+pub fn gnu_stack(bin: &Path) -> Option<u32> {
+    let elf = Elf::read(bin).expect("an ELF file");
+    elf.segments(elf::PT_GNU_STACK).next().map(|p| p.flags)
 }
 
 /// Checks an i386 demo as linked: ELFCLASS32, EM_386, ET_EXEC with its
-/// first PT_LOAD at 0x08048000, `loads` PT_LOADs none both W and E, and
-/// PT_GNU_STACK RW. Returns readelf's view.
-pub fn assert_i386_exec(readelf: &Path, bin: &Path, loads: usize) -> Readelf {
-    let r = Readelf::of(readelf, bin);
+/// first PT_LOAD at 0x08048000, `loads` PT_LOADs in the W^X order
+/// (r--, r-x, rw-), nothing else but PT_GNU_STACK, which is RW.
+pub fn assert_i386_exec(bin: &Path, loads: usize) -> Elf {
     let name = bin.display();
-    assert_eq!(r.class, "ELF32", "{name}: ELFCLASS32");
-    assert_eq!(r.machine, "Intel 80386", "{name}: EM_386");
-    assert!(
-        r.kind.starts_with("EXEC"),
-        "{name}: ET_EXEC, not {}",
-        r.kind
-    );
-    let l = r.loads();
+    let elf = Elf::read(bin).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(elf.class, elf::ELFCLASS32, "{name}: ELFCLASS32");
+    assert_eq!(elf.machine, elf::EM_386, "{name}: EM_386");
+    assert_eq!(elf.kind, elf::ET_EXEC, "{name}: ET_EXEC");
+    let l: Vec<_> = elf.segments(elf::PT_LOAD).collect();
     assert_eq!(l.len(), loads, "{name}: PT_LOADs {l:?}");
-    assert_eq!(l[0].0, I386_BASE, "{name}: at 0x08048000");
-    for (vaddr, flags) in &l {
-        assert!(
-            !(flags.contains('W') && flags.contains('E')),
-            "{name}: W and E at {vaddr:#x}"
-        );
-    }
-    let perms: Vec<String> = l.iter().map(|(_, f)| maps_perms(f)).collect();
-    let want = ["r--p", "r-xp", "rw-p"];
-    assert_eq!(perms, want[..loads], "{name}: the W^X order");
-    assert_eq!(r.gnu_stack(), Some("RW"), "{name}: PT_GNU_STACK RW");
-    assert!(
-        r.segments
-            .iter()
-            .all(|(t, _, _)| t == "LOAD" || t == "GNU_STACK"),
-        "{name}: nothing but PT_LOAD and PT_GNU_STACK: {:?}",
-        r.segments
-    );
-    r
-}
-
-/// The program's own lines of a stop's maps are its PT_LOADs, one each,
-/// at the segment's page with its permissions. Returns them.
-pub fn assert_program_maps<'a>(
-    stop: &'a crate::testing::Stop,
-    bin: &Path,
-    r: &Readelf,
-) -> Vec<&'a crate::Mapping> {
-    let path = std::fs::canonicalize(bin).expect("the demo binary");
-    let program: Vec<&crate::Mapping> = stop
-        .maps
+    assert_eq!(l[0].vaddr, I386_BASE, "{name}: at 0x08048000");
+    let order = [elf::PF_R, elf::PF_R | elf::PF_X, elf::PF_R | elf::PF_W];
+    let flags: Vec<u32> = l.iter().map(|p| p.flags).collect();
+    assert_eq!(flags, order[..loads], "{name}: the W^X order");
+    crate::testing::assert_w_xor_x(&name.to_string(), &elf);
+    let others = elf
+        .programs
         .iter()
-        .filter(|m| Path::new(&m.path) == path)
-        .collect();
-    let loads = r.loads();
-    assert_eq!(program.len(), loads.len(), "{program:#?}");
-    for (m, (vaddr, flags)) in program.iter().zip(&loads) {
-        assert_eq!(m.start, vaddr & !0xfff, "segment at {vaddr:#x}");
-        assert_eq!(m.perms, maps_perms(flags), "segment at {vaddr:#x}");
-    }
-    program
+        .filter(|p| p.kind != elf::PT_LOAD && p.kind != elf::PT_GNU_STACK)
+        .count();
+    assert_eq!(others, 0, "{name}: nothing but PT_LOAD and PT_GNU_STACK");
+    elf
 }
 
 /// The numbers and names of `strace -n`'s lines (`[ 162] nanosleep(…`):

@@ -99,17 +99,11 @@ pub fn parse_auxv_words(bytes: &[u8], word: usize) -> Vec<(u64, u64)> {
 }
 
 /// The width of a process's words, 4 or 8, from the ELF class of its
-/// executable (`/proc/PID/exe`, byte EI_CLASS: 1 ELFCLASS32, 2
-/// ELFCLASS64). 8 if it cannot be read.
+/// executable (`/proc/PID/exe`). 8 if it cannot be read.
 pub fn word_size(pid: u32) -> usize {
-    /// `e_ident[EI_CLASS]` (`elf(5)`).
-    const EI_CLASS: usize = 4;
-    const ELFCLASS32: u8 = 1;
-    let mut ident = [0u8; EI_CLASS + 1];
-    let read = std::fs::File::open(format!("/proc/{pid}/exe"))
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut ident));
-    match read {
-        Ok(()) if ident[EI_CLASS] == ELFCLASS32 => 4,
+    let exe = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
+    match crate::elf::Elf::read(&exe) {
+        Ok(elf) if elf.class == crate::elf::ELFCLASS32 => 4,
         _ => 8,
     }
 }

@@ -9,26 +9,17 @@ use procfs::Mapping;
 
 use crate::record::{DemoRun, Stop};
 
-/// `e_ident[EI_CLASS]` and `e_machine` (`elf(5)`): ELFCLASS32, EM_386.
-const EI_CLASS: usize = 4;
-const ELFCLASS32: u8 = 1;
-const E_MACHINE: usize = 18;
-const EM_386: u16 = 3;
-
 /// Where a 32-bit process's user space ends on a 64-bit kernel
 /// (`IA32_PAGE_OFFSET`), and under ADDR_LIMIT_3GB.
 const IA32_TOP: u64 = procfs::i686::IA32_TASK_SIZE;
 const TOP_3GB: u64 = procfs::i686::LIMIT_3GB;
 
-/// Whether the run's program is an i386 ELF file.
+/// Whether the run's program is an i386 ELF file (ELFCLASS32, EM_386).
 pub fn is_i386(run: &DemoRun) -> bool {
-    let Some(b) = run.bytes("program") else {
-        return false;
-    };
-    let machine = b
-        .get(E_MACHINE..E_MACHINE + 2)
-        .map(|m| u16::from_le_bytes([m[0], m[1]]));
-    b.get(EI_CLASS) == Some(&ELFCLASS32) && machine == Some(EM_386)
+    use procfs::elf::{ELFCLASS32, EM_386, Elf};
+    run.bytes("program")
+        .and_then(|b| Elf::parse(b).ok())
+        .is_some_and(|e| e.class == ELFCLASS32 && e.machine == EM_386)
 }
 
 /// The stop's personality (`/proc/PID/personality`, hex), if recorded.
@@ -187,25 +178,32 @@ mod tests {
         run
     }
 
+    /// An Elf32_Ehdr of an i386 ET_EXEC with no program or section
+    /// headers: 52 bytes, fields at their elf(5) offsets.
+    fn elf32_header() -> Vec<u8> {
+        let mut h = vec![0u8; 52];
+        h[..8].copy_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, 0]);
+        h[16] = 2; // e_type ET_EXEC
+        h[18] = 3; // e_machine EM_386
+        h[20] = 1; // e_version
+        h[40] = 52; // e_ehsize
+        h[42] = 32; // e_phentsize
+        h[46] = 40; // e_shentsize
+        h
+    }
+
     #[test]
     fn an_i386_program_is_known_by_its_class_and_machine() {
-        let mut elf32 = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
-        elf32.resize(20, 0);
-        elf32[18] = 3;
-        assert!(is_i386(&run_with(&elf32)));
-        let mut elf64 = elf32.clone();
-        elf64[4] = 2;
-        elf64[18] = 62;
-        assert!(!is_i386(&run_with(&elf64)));
+        assert!(is_i386(&run_with(&elf32_header())));
+        // This test binary: ELFCLASS64, EM_X86_64.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert!(!is_i386(&run_with(&me)));
         assert!(!is_i386(&DemoRun::default()));
     }
 
     #[test]
     fn the_note_reads_the_3gb_personality_and_the_addresses() {
-        let mut elf32 = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
-        elf32.resize(20, 0);
-        elf32[18] = 3;
-        let run = run_with(&elf32);
+        let run = run_with(&elf32_header());
         let mut stop = Stop::default();
         stop.files.insert(
             "maps".into(),
