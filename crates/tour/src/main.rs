@@ -302,21 +302,32 @@ fn main() -> ExitCode {
     let mut failed = Vec::new();
     let x86_wanted = cli.arch != Arch::I686;
     let i686_wanted = cli.arch != Arch::X86_64;
+    let ported = |d: &Demo| procfs::i686::PORTED.contains(&d.name);
     if i686_wanted {
-        let ported = |d: &&Demo| procfs::i686::PORTED.contains(&d.name);
         let unported: Vec<&str> = chosen
             .iter()
             .filter(|d| !ported(d))
             .map(|d| d.name)
             .collect();
         if !unported.is_empty() {
+            let what = if x86_wanted {
+                "x86-64 only"
+            } else {
+                "left out"
+            };
             eprintln!(
-                "tour: not ported to i686, left out: {} (crates/sys/build_demo.rs says why)",
+                "tour: not ported to i686, {what}: {} (crates/sys/build_demo.rs says why)",
                 unported.join(", ")
             );
         }
-        chosen.retain(ported);
-        let names: Vec<&str> = chosen.iter().map(|d| d.name).collect();
+        if !x86_wanted {
+            chosen.retain(|d| ported(d));
+        }
+        let names: Vec<&str> = chosen
+            .iter()
+            .filter(|d| ported(d))
+            .map(|d| d.name)
+            .collect();
         if cli.build
             && !names.is_empty()
             && let Err(e) = procfs::i686::build(&target_dir(), &names)
@@ -364,11 +375,9 @@ fn main() -> ExitCode {
         let mut runs = Vec::new();
         let mut result = Ok(());
         let mut silent = both::Silent;
-        let watch: &mut dyn record::Watch = if cli.arch == Arch::Both {
-            &mut silent
-        } else {
-            &mut term
-        };
+        // Both architectures: collected first, shown side by side after.
+        let twice = cli.arch == Arch::Both && ported(d);
+        let watch: &mut dyn record::Watch = if twice { &mut silent } else { &mut term };
         if x86_wanted {
             let path = x86_bin(d);
             let command = command_line(d, &path, cli.opts.no_aslr, false);
@@ -376,11 +385,11 @@ fn main() -> ExitCode {
             runs.push(run);
             result = r;
         }
-        if i686_wanted && result.is_ok() {
+        if i686_wanted && ported(d) && result.is_ok() {
             let path = i686_bin(d);
             let command = command_line(d, &path, cli.opts.no_aslr, cli.opts.limit_3gb);
             let (mut run, r) = run::run(d, &path, &command, &cli.opts, watch, &mut timings);
-            if cli.arch == Arch::Both {
+            if twice {
                 // Two runs of one demo in one recording: distinct names.
                 run.name = format!("{}.i686", d.name);
             }

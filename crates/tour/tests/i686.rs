@@ -167,6 +167,18 @@ fn unported_demos_are_named_not_failed() {
     assert!(o.status.success(), "{out}\n{err}");
     assert!(err.contains("not ported to i686, left out: pie"), "{err}");
     assert!(out.contains("tour: 1 demo, all exited 0"), "{out}");
+    // With both, it runs on x86-64 alone.
+    let o = tour(&["--arch", "both", "pie"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("not ported to i686, x86-64 only: pie"),
+        "{err}"
+    );
+    assert!(
+        out.contains("-- pie: stop 1 of 1") && !out.contains("pie.i686"),
+        "{out}"
+    );
 }
 
 #[test]
