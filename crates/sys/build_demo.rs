@@ -84,7 +84,7 @@ struct Variant {
 /// that it is not ported and exits 1 (`_start_unported`, arch/x86.rs).
 const NOT_ON_I386: &[(&str, &str)] = &[(
     "pie",
-    "its _start_pie applies R_X86_64_RELATIVE relocations; i386 would need R_386_RELATIVE (REL, not RELA) and PIC code through ebx",
+    "the i686 builds are compiled for a fixed address (relocation-model=static, .cargo/config.toml), which a PIE cannot be; and its _start_pie applies R_X86_64_RELATIVE, where i386 has R_386_RELATIVE (REL, not RELA)",
 )];
 
 /// The PHDRS block of linker.ld, one segment a line.
