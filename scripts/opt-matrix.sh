@@ -7,6 +7,12 @@
 #   scripts/opt-matrix.sh                   levels 0 1 2 3 s z, all demos
 #   scripts/opt-matrix.sh -l "0 z" stop brk  chosen levels and demos
 #
+# Each level also builds the demos for i686 (--target
+# i686-unknown-linux-gnu, into the same target/opt-LEVEL) and runs those
+# that are ported (all but pie), on a line `opt-level L (i686): …`.
+# Where that target is missing it says the command that adds it and runs
+# x86-64 only; under CI=true it fails.
+#
 # Exit status: 0 if every run exited 0, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,17 +57,31 @@ run_through() {
     return "$rc"
 }
 
-packages=()
-for d in "${demos[@]}"; do packages+=(-p "$d"); done
+readonly I686=i686-unknown-linux-gnu
+i686_demos=()
+for d in "${demos[@]}"; do
+    [[ " pie " == *" $d "* ]] || i686_demos+=("$d")
+done
+if [[ ! -d "$(rustc --print sysroot)/lib/rustlib/$I686/lib" ]]; then
+    echo "opt-matrix.sh: the $I686 target is not installed; add it with: rustup target add $I686" >&2
+    [[ ${CI:-} == true ]] && exit 1
+    i686_demos=()
+fi
+
+# run_line LABEL DIR DEMO...: runs each demo of DIR, prints one line.
 failed=0
-for level in $levels; do
-    dir="${CARGO_TARGET_DIR:-target}/opt-$level"
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=$level "${CARGO:-cargo}" build --release --quiet \
-        --target-dir "$dir" "${packages[@]}"
-    line="opt-level $level:"
-    for d in "${demos[@]}"; do
+run_line() {
+    local line="opt-level $1:" dir=$2 d stops
+    shift 2
+    local all=()
+    # The execstack variants come with stop (the same package).
+    for d in "$@"; do
+        all+=("$d")
+        [[ $d == stop ]] && all+=(stop-execstack stop-nognustack)
+    done
+    for d in "${all[@]}"; do
         # shellcheck disable=SC2046 # the arguments are words on purpose
-        if stops=$(run_through "$dir/release/$d" $(args_for "$d")); then
+        if stops=$(run_through "$dir/$d" $(args_for "$d")); then
             line+=" $d($stops)"
         else
             line+=" $d(FAILED)"
@@ -69,5 +89,21 @@ for level in $levels; do
         fi
     done
     echo "$line"
+}
+
+packages=()
+for d in "${demos[@]}"; do packages+=(-p "$d"); done
+i686_packages=()
+for d in "${i686_demos[@]}"; do i686_packages+=(-p "$d"); done
+for level in $levels; do
+    dir="${CARGO_TARGET_DIR:-target}/opt-$level"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=$level "${CARGO:-cargo}" build --release --quiet \
+        --target-dir "$dir" "${packages[@]}"
+    run_line "$level" "$dir/release" "${demos[@]}"
+    if ((${#i686_demos[@]})); then
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=$level "${CARGO:-cargo}" build --release --quiet \
+            --target "$I686" --target-dir "$dir" "${i686_packages[@]}"
+        run_line "$level (i686)" "$dir/$I686/release" "${i686_demos[@]}"
+    fi
 done
 exit "$failed"

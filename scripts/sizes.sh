@@ -6,6 +6,14 @@
 #   scripts/sizes.sh                 build the demos (release) and report
 #   BIN_DIR=dir scripts/sizes.sh     report binaries already built in dir
 #
+# A second table reports the i686 builds (--target i686-unknown-linux-gnu,
+# rows named i686/DEMO; I686_BIN_DIR=dir for binaries already built), with
+# the same limits. Where that target is not installed the script says the
+# command that adds it and reports x86-64 only (under CI=true it fails).
+# `pie` is not ported to i686 (crates/sys/build_demo.rs).
+# The execstack variants of stop (stop-execstack, stop-nognustack) have a
+# row in both tables.
+#
 # Limits (exit 1 when one is broken):
 #   minimal  <= 1024 bytes stripped: one screen of `xxd`; the seed's RWX
 #            binary was 1712.
@@ -43,44 +51,88 @@ for x in "${demos[@]}"; do
     [[ " ${order[*]} " == *" $x "* ]] || sorted+=("$x")
 done
 
+# The execstack variants are binaries of the stop package.
+variants=(stop-execstack stop-nognustack)
+with_variants=()
+for d in "${sorted[@]}"; do
+    with_variants+=("$d")
+    [[ $d == stop ]] && with_variants+=("${variants[@]}")
+done
+
+readonly I686=i686-unknown-linux-gnu
+readonly NOT_ON_I686=" pie "
+
+packages=()
+for d in "${sorted[@]}"; do packages+=(-p "$d"); done
+i686_packages=()
+for d in "${sorted[@]}"; do
+    [[ $NOT_ON_I686 == *" $d "* ]] || i686_packages+=(-p "$d")
+done
+
 if [[ -z ${BIN_DIR:-} ]]; then
     BIN_DIR="${CARGO_TARGET_DIR:-target}/release"
-    packages=()
-    for d in "${sorted[@]}"; do packages+=(-p "$d"); done
     "${CARGO:-cargo}" build --release --quiet "${packages[@]}"
+fi
+
+i686=yes
+if [[ -z ${I686_BIN_DIR:-} ]]; then
+    I686_BIN_DIR="${CARGO_TARGET_DIR:-target}/$I686/release"
+    if [[ ! -d "$(rustc --print sysroot)/lib/rustlib/$I686/lib" ]]; then
+        echo "sizes.sh: the $I686 target is not installed; add it with: rustup target add $I686" >&2
+        [[ ${CI:-} == true ]] && exit 1
+        i686=no
+    else
+        "${CARGO:-cargo}" build --release --quiet --target "$I686" "${i686_packages[@]}"
+    fi
 fi
 
 stripped=$(mktemp)
 trap 'rm -f "$stripped"' EXIT
 
 status=0
-printf '%-9s %6s %9s  %-8s  %s\n' demo file stripped limit "PT_LOAD segments (flags size)"
-for d in "${sorted[@]}"; do
-    bin="$BIN_DIR/$d"
-    if [[ ! -f $bin ]]; then
-        echo "sizes.sh: $bin is missing" >&2
-        status=1
-        continue
-    fi
-    strip -o "$stripped" "$bin"
-    file_size=$(stat -c %s "$bin")
-    strip_size=$(stat -c %s "$stripped")
-    # Flags as readelf writes them (R, R E, RW); the size in memory, in hex.
-    segments=$(readelf -lW "$bin" | awk '$1 == "LOAD" {
-        flags = $7; for (i = 8; i < NF; i++) flags = flags " " $i;
-        printf "%s[%s %s]", sep, flags, $6; sep = " " }')
-    case $d in
-        minimal) limit=$MINIMAL_LIMIT ;;
-        auxv | vdso) limit=$PARSER_LIMIT ;;
-        *) limit=$DEMO_LIMIT ;;
-    esac
-    verdict=ok
-    if ((strip_size > limit)); then
-        verdict="OVER LIMIT"
-        status=1
-    elif [[ $d != minimal ]] && ((strip_size > DEMO_AIM)); then
-        verdict="over aim ($DEMO_AIM)"
-    fi
-    printf '%-9s %6d %9d  <=%-6d  %s  %s\n' "$d" "$file_size" "$strip_size" "$limit" "$segments" "$verdict"
-done
+# report DIR PREFIX DEMO...: one row a demo.
+report() {
+    local dir=$1 prefix=$2 d bin file_size strip_size segments limit verdict
+    shift 2
+    for d in "$@"; do
+        bin="$dir/$d"
+        if [[ ! -f $bin ]]; then
+            echo "sizes.sh: $bin is missing" >&2
+            status=1
+            continue
+        fi
+        strip -o "$stripped" "$bin"
+        file_size=$(stat -c %s "$bin")
+        strip_size=$(stat -c %s "$stripped")
+        # Flags as readelf writes them (R, R E, RW); the size in memory, in hex.
+        segments=$(readelf -lW "$bin" | awk '$1 == "LOAD" {
+            flags = $7; for (i = 8; i < NF; i++) flags = flags " " $i;
+            printf "%s[%s %s]", sep, flags, $6; sep = " " }')
+        case $d in
+            minimal) limit=$MINIMAL_LIMIT ;;
+            auxv | vdso) limit=$PARSER_LIMIT ;;
+            *) limit=$DEMO_LIMIT ;;
+        esac
+        verdict=ok
+        if ((strip_size > limit)); then
+            verdict="OVER LIMIT"
+            status=1
+        elif [[ $d != minimal ]] && ((strip_size > DEMO_AIM)); then
+            verdict="over aim ($DEMO_AIM)"
+        fi
+        printf '%-20s %6d %9d  <=%-6d  %s  %s\n' "$prefix$d" "$file_size" "$strip_size" "$limit" "$segments" "$verdict"
+    done
+}
+
+printf '%-20s %6s %9s  %-8s  %s\n' demo file stripped limit "PT_LOAD segments (flags size)"
+report "$BIN_DIR" "" "${with_variants[@]}"
+if [[ $i686 == yes ]]; then
+    i686_demos=()
+    for d in "${with_variants[@]}"; do
+        [[ $NOT_ON_I686 == *" $d "* ]] || i686_demos+=("$d")
+    done
+    echo
+    echo "i686 builds ($I686: ET_EXEC at 0x08048000; not ported:$NOT_ON_I686)"
+    report "$I686_BIN_DIR" i686/ "${i686_demos[@]}"
+fi
 exit "$status"

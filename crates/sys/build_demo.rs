@@ -6,10 +6,14 @@
 //! put into `.cargo/config.toml` they would also reach build scripts and
 //! std crates, and break them.
 //!
-//! rustc compiles every demo as position-independent code (the default
-//! of x86_64-unknown-linux-gnu); only this link step decides between
-//! "fixed at 0x400000" (ET_EXEC, every demo but one) and "anywhere"
-//! (ET_DYN, the `pie` demo).
+//! rustc compiles every x86-64 demo as position-independent code (the
+//! default of x86_64-unknown-linux-gnu); only this link step decides
+//! between "fixed at 0x400000" (ET_EXEC, every demo but one) and
+//! "anywhere" (ET_DYN, the `pie` demo). The i686 builds
+//! (`--target i686-unknown-linux-gnu`) are all ET_EXEC at 0x08048000,
+//! compiled with `relocation-model=static` (.cargo/config.toml, a code
+//! generation option, no link argument): PIC on i386 costs a GOT and a
+//! `call` to find it in every function, 100 to 400 bytes a demo.
 
 use std::path::Path;
 
@@ -34,6 +38,55 @@ const SEGMENTS: &[&str] = &[
     "stack PT_GNU_STACK FLAGS(6);",
 ];
 
+/// The execstack variants of `stop` (crates/stop/src/bin/): one program
+/// with an executable stack as seed 001 had it, linked two ways, for both
+/// architectures. These two are the only executables of the kit with an
+/// executable stack, on purpose.
+///
+/// - `stop-nognustack`: no PT_GNU_STACK at all, so the kernel decides
+///   (`arch/x86/include/asm/elf.h`, `elf_read_implies_exec`): an i386
+///   program gets an rwxp [stack] and READ_IMPLIES_EXEC (every PROT_READ
+///   mapping executable); an x86-64 one gets neither since Linux 5.8.
+/// - `stop-execstack`: PT_GNU_STACK RWX (`-z execstack`): an rwxp
+///   [stack] on both, and nothing else executable.
+const VARIANTS: &[Variant] = &[
+    Variant {
+        bin: "stop-nognustack",
+        segments: &[
+            "rodata PT_LOAD FILEHDR PHDRS FLAGS(4);",
+            "text PT_LOAD FLAGS(5);",
+            "data PT_LOAD FLAGS(6);",
+        ],
+        stack: &[],
+    },
+    Variant {
+        bin: "stop-execstack",
+        segments: &[
+            "rodata PT_LOAD FILEHDR PHDRS FLAGS(4);",
+            "text PT_LOAD FLAGS(5);",
+            "data PT_LOAD FLAGS(6);",
+            "stack PT_GNU_STACK FLAGS(7);",
+        ],
+        stack: &["-Wl,-z,execstack"],
+    },
+];
+
+/// One more binary of a demo's package, linked with other segments.
+struct Variant {
+    bin: &'static str,
+    segments: &'static [&'static str],
+    /// The linker's stack option, if any (`-z execstack`).
+    stack: &'static [&'static str],
+}
+
+/// The demos whose lesson does not carry over to i386 (yet). Built for
+/// i686 they say so here, at build time, and their binary only prints
+/// that it is not ported and exits 1 (`_start_unported`, arch/x86.rs).
+const NOT_ON_I386: &[(&str, &str)] = &[(
+    "pie",
+    "the i686 builds are compiled for a fixed address (relocation-model=static, .cargo/config.toml), which a PIE cannot be; and its _start_pie applies R_X86_64_RELATIVE, where i386 has R_386_RELATIVE (REL, not RELA)",
+)];
+
 /// The PHDRS block of linker.ld, one segment a line.
 fn phdrs(segments: &[&str]) -> String {
     let mut text = String::from("PHDRS\n{\n");
@@ -51,13 +104,14 @@ fn main() {
         .canonicalize()
         .expect("linker.ld at the workspace root");
     let out = env("OUT_DIR");
+    let package = env("CARGO_PKG_NAME");
+    // The target's architecture, not the build script's: "x86_64" or "x86".
+    let i386 = env("CARGO_CFG_TARGET_ARCH") == "x86";
     let unwind = if env("PROFILE") == "debug" {
         KEEP_UNWIND
     } else {
         DROP_UNWIND
     };
-    std::fs::write(Path::new(&out).join("unwind.ld"), unwind).expect("write unwind.ld");
-    std::fs::write(Path::new(&out).join("phdrs.ld"), phdrs(SEGMENTS)).expect("write phdrs.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rerun-if-changed=../sys/build_demo.rs");
 
@@ -68,18 +122,28 @@ fn main() {
         // No PT_INTERP: the kernel starts us directly.
         "-Wl,--no-dynamic-linker".into(),
         "-Wl,--build-id=none".into(),
-        // PT_GNU_STACK RW: [stack] is not executable.
-        "-Wl,-z,noexecstack".into(),
         // No RELRO segment: nothing would mprotect it read-only after start.
         "-Wl,-z,norelro".into(),
         "-Wl,-z,max-page-size=4096".into(),
-        format!("-Wl,-L,{out}"),
         format!("-Wl,-T,{}", script.display()),
     ];
-    if env("CARGO_PKG_NAME") == "pie" {
+    if i386 {
+        // linker.ld links at 0x08048000, the classic i386 address.
+        args.push("-Wl,--defsym=__sys_i386=1".into());
+    }
+    let unported = NOT_ON_I386
+        .iter()
+        .find(|(name, _)| i386 && *name == package);
+    if let Some((name, why)) = unported {
+        println!(
+            "cargo:warning={name} is not ported to i386 (i686): {why}; this build only says so when run"
+        );
+        args.push("-Wl,-e,_start_unported".into());
+    }
+    if package == "pie" && unported.is_none() {
         args.extend([
             // ET_DYN with .dynamic and .rela.dyn, applied by our own
-            // _start_pie before any Rust code runs (crates/sys/src/arch.rs).
+            // _start_pie before any Rust code runs (crates/sys/src/arch/x86_64.rs).
             "-static-pie".into(),
             "-Wl,-e,_start_pie".into(),
             // linker.ld links at 0 instead of 0x400000.
@@ -91,7 +155,43 @@ fn main() {
         // ET_EXEC at the address linker.ld gives; no .dynamic at all.
         args.extend(["-static".into(), "-no-pie".into()]);
     }
-    for arg in args {
-        println!("cargo:rustc-link-arg-bins={arg}");
+
+    // Each binary gets its own directory for the two INCLUDEd files, found
+    // through -L: the package's own binaries share OUT_DIR, a variant has
+    // OUT_DIR/BIN with its own phdrs.ld.
+    let variants: Vec<&Variant> = VARIANTS
+        .iter()
+        .filter(|v| v.bin.starts_with(&format!("{package}-")))
+        .collect();
+    let write_scripts = |dir: &Path, segments: &[&str]| {
+        std::fs::create_dir_all(dir).expect("a directory in OUT_DIR");
+        std::fs::write(dir.join("unwind.ld"), unwind).expect("write unwind.ld");
+        std::fs::write(dir.join("phdrs.ld"), phdrs(segments)).expect("write phdrs.ld");
+    };
+    write_scripts(Path::new(&out), SEGMENTS);
+    let own = |extra: &[String]| -> Vec<String> {
+        let mut all = args.clone();
+        all.extend_from_slice(extra);
+        all
+    };
+    // PT_GNU_STACK RW: [stack] is not executable.
+    let normal = own(&["-Wl,-z,noexecstack".into(), format!("-Wl,-L,{out}")]);
+    if variants.is_empty() {
+        for arg in normal {
+            println!("cargo:rustc-link-arg-bins={arg}");
+        }
+        return;
+    }
+    for arg in &normal {
+        println!("cargo:rustc-link-arg-bin={package}={arg}");
+    }
+    for v in variants {
+        let dir = Path::new(&out).join(v.bin);
+        write_scripts(&dir, v.segments);
+        let mut extra: Vec<String> = v.stack.iter().map(|s| s.to_string()).collect();
+        extra.push(format!("-Wl,-L,{}", dir.display()));
+        for arg in own(&extra) {
+            println!("cargo:rustc-link-arg-bin={}={arg}", v.bin);
+        }
     }
 }

@@ -81,11 +81,12 @@ const DECIMAL: u64 = 1 << AT_EXECFD
 
 /// The names of types 0, 1, 2, … in order, `-` where the header defines
 /// none, without the `AT_` prefix; one string, as in sys::errno, because
-/// a table of `&str` would need a table of pointers. Source as above; 33
-/// is from arch/x86/include/uapi/asm/auxvec.h.
+/// a table of `&str` would need a table of pointers. Source as above; 32
+/// and 33 are from arch/x86/include/uapi/asm/auxvec.h: SYSINFO, the
+/// address of `__kernel_vsyscall`, is given to i386 processes only.
 const NAMES: &[u8] = b"NULL IGNORE EXECFD PHDR PHENT PHNUM PAGESZ BASE FLAGS ENTRY \
 NOTELF UID EUID GID EGID PLATFORM HWCAP CLKTCK - - - - - SECURE BASE_PLATFORM \
-RANDOM HWCAP2 RSEQ_FEATURE_SIZE RSEQ_ALIGN HWCAP3 HWCAP4 EXECFN - SYSINFO_EHDR";
+RANDOM HWCAP2 RSEQ_FEATURE_SIZE RSEQ_ALIGN HWCAP3 HWCAP4 EXECFN SYSINFO SYSINFO_EHDR";
 
 /// DEL, the last ASCII control character (`ascii(7)`): 0x00-0x1f are
 /// the others, all below `' '`.

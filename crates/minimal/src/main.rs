@@ -26,7 +26,7 @@
 use sys::{Args, Timespec};
 
 /// How long to sleep when no argument is given, as in seed 000.
-const DEFAULT_SECONDS: i64 = 10;
+const DEFAULT_SECONDS: isize = 10;
 
 sys::entry!(main);
 
@@ -35,7 +35,7 @@ fn main(args: Args) {
     let mut argv = args.args();
     if let Some(arg) = argv.next() {
         seconds = match sys::args::parse_decimal(arg) {
-            Some(n) if n <= i64::MAX as usize => n as i64,
+            Some(n) if n <= isize::MAX as usize => n as isize,
             _ => usage(),
         };
     }

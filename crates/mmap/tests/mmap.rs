@@ -14,10 +14,7 @@ const HUGE_PAGE: u64 = 2 * MIB;
 
 /// The lines without a name and with no file: anonymous mmap memory.
 fn anonymous(stop: &Stop) -> Vec<&Mapping> {
-    stop.maps
-        .iter()
-        .filter(|m| m.path.is_empty() && m.anonymous())
-        .collect()
+    stop.anonymous()
 }
 
 #[test]

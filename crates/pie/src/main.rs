@@ -5,7 +5,7 @@
 //! else. This one is ET_DYN, linked at 0: the kernel picks the address,
 //! a new one every run (ASLR), the same one under `setarch -R`. There is
 //! no interpreter (no PT_INTERP), so no dynamic linker fixes it up: its
-//! entry point `_start_pie` (crates/sys/src/arch.rs) applies its own
+//! entry point `_start_pie` (crates/sys/src/arch/x86_64.rs) applies its own
 //! R_X86_64_RELATIVE relocations before any Rust code runs.
 //!
 //! At the stop, `cat /proc/PID/maps` shows the program's three lines

@@ -169,7 +169,14 @@ fn each_run_loads_at_another_address() {
 fn load_address_without_aslr() -> u64 {
     let mut cmd = command(BIN, &["-q"]);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    let mut demo = Demo::spawn(cmd, Spawn { no_aslr: true }).unwrap();
+    let mut demo = Demo::spawn(
+        cmd,
+        Spawn {
+            no_aslr: true,
+            ..Spawn::default()
+        },
+    )
+    .unwrap();
     assert_eq!(
         demo.wait(STEP_TIMEOUT),
         Some(Event::Stopped(procfs::child::SIGSTOP))

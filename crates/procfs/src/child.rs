@@ -82,7 +82,17 @@ impl Event {
 pub struct Spawn {
     /// Start with `ADDR_NO_RANDOMIZE`: the same addresses every run.
     pub no_aslr: bool,
+    /// Start with `PER_LINUX32 | ADDR_LIMIT_3GB`, as `setarch i386 --3gb`:
+    /// a 32-bit program then gets the 3 GiB of user space a 32-bit
+    /// kernel's 3 GiB/1 GiB split gave it (no effect on a 64-bit one).
+    pub limit_3gb: bool,
 }
+
+/// `PER_LINUX32` and `ADDR_LIMIT_3GB`: `include/uapi/linux/personality.h`.
+pub const PER_LINUX32: u64 = 0x0008;
+pub const ADDR_LIMIT_3GB: u64 = 0x800_0000;
+/// `READ_IMPLIES_EXEC`: every PROT_READ mapping is also executable.
+pub const READ_IMPLIES_EXEC: u64 = 0x40_0000;
 
 /// A running demo. Dropping it kills and reaps the demo.
 pub struct Demo {
@@ -111,9 +121,16 @@ impl Demo {
                 if getppid() != parent {
                     return Err(io::Error::other("parent exited"));
                 }
+                let mut add = 0;
                 if how.no_aslr {
+                    add |= ADDR_NO_RANDOMIZE;
+                }
+                if how.limit_3gb {
+                    add |= PER_LINUX32 | ADDR_LIMIT_3GB;
+                }
+                if add != 0 {
                     let current = personality(PERSONALITY_QUERY);
-                    if current == -1 || personality(current as u64 | ADDR_NO_RANDOMIZE) == -1 {
+                    if current == -1 || personality(current as u64 | add) == -1 {
                         return Err(io::Error::last_os_error());
                     }
                 }

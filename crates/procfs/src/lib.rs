@@ -7,6 +7,8 @@
 //!   program headers, sections, symbols, field by field, every offset
 //!   checked), enough to say which section lies in which mapping and,
 //!   for `cargo elf`, what every byte of a file is.
+//! - [`i686`]: the 32-bit builds of the demos: building, finding and
+//!   checking them, and whether the kernel runs i386 programs.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
 //! - [`testing`]: run a demo through all its stops, for the tests.
@@ -16,6 +18,7 @@
 
 pub mod child;
 pub mod elf;
+pub mod i686;
 pub mod maps;
 pub mod stat;
 pub mod testing;

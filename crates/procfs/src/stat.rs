@@ -77,20 +77,41 @@ pub fn read(pid: u32) -> std::io::Result<Stat> {
     parse(&text).map_err(std::io::Error::other)
 }
 
-/// Parses /proc/PID/auxv: native-endian (type, value) pairs of u64, up to
-/// and without the terminating `AT_NULL`.
+/// Parses /proc/PID/auxv of a 64-bit process: native-endian (type, value)
+/// pairs of u64, up to and without the terminating `AT_NULL`.
 pub fn parse_auxv(bytes: &[u8]) -> Vec<(u64, u64)> {
-    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("8-byte chunk"));
+    parse_auxv_words(bytes, 8)
+}
+
+/// Parses /proc/PID/auxv whose words are `word` bytes wide: 8 for a
+/// 64-bit process, 4 for an i386 one (the kernel shows each process its
+/// own `saved_auxv` as that process's ABI laid it out, `fs/proc/base.c`).
+pub fn parse_auxv_words(bytes: &[u8], word: usize) -> Vec<(u64, u64)> {
+    let read = |c: &[u8]| match word {
+        4 => u64::from(u32::from_ne_bytes(c.try_into().expect("4-byte word"))),
+        _ => u64::from_ne_bytes(c.try_into().expect("8-byte word")),
+    };
     bytes
-        .chunks_exact(16)
-        .map(|pair| (word(&pair[..8]), word(&pair[8..])))
+        .chunks_exact(2 * word)
+        .map(|pair| (read(&pair[..word]), read(&pair[word..])))
         .take_while(|&(kind, _)| kind != 0)
         .collect()
 }
 
-/// Reads /proc/PID/auxv.
+/// The width of a process's words, 4 or 8, from the ELF class of its
+/// executable (`/proc/PID/exe`). 8 if it cannot be read.
+pub fn word_size(pid: u32) -> usize {
+    let exe = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
+    match crate::elf::Elf::read(&exe) {
+        Ok(elf) if elf.class == crate::elf::ELFCLASS32 => 4,
+        _ => 8,
+    }
+}
+
+/// Reads /proc/PID/auxv, in the word size of the process.
 pub fn read_auxv(pid: u32) -> std::io::Result<Vec<(u64, u64)>> {
-    Ok(parse_auxv(&std::fs::read(format!("/proc/{pid}/auxv"))?))
+    let bytes = std::fs::read(format!("/proc/{pid}/auxv"))?;
+    Ok(parse_auxv_words(&bytes, word_size(pid)))
 }
 
 #[cfg(test)]
@@ -130,6 +151,20 @@ mod tests {
             bytes.extend_from_slice(&w.to_ne_bytes());
         }
         assert_eq!(parse_auxv(&bytes), vec![(6, 4096), (25, 0x7ffc_0000_1234)]);
+    }
+
+    #[test]
+    fn auxv_of_an_i386_process_has_32_bit_words() {
+        let mut bytes = Vec::new();
+        for w in [6u32, 4096, 33, 0xf7f8_a000, 0, 0, 99, 99] {
+            bytes.extend_from_slice(&w.to_ne_bytes());
+        }
+        assert_eq!(
+            parse_auxv_words(&bytes, 4),
+            vec![(6, 4096), (33, 0xf7f8_a000)]
+        );
+        // Read as 64-bit words, the same bytes would be nonsense pairs.
+        assert_ne!(parse_auxv(&bytes), parse_auxv_words(&bytes, 4));
     }
 
     #[test]

@@ -30,6 +30,13 @@ impl Stop {
     pub fn containing(&self, addr: u64) -> Option<&Mapping> {
         maps::containing(&self.maps, addr)
     }
+    /// The lines without a name and with no file: anonymous mmap memory.
+    pub fn anonymous(&self) -> Vec<&Mapping> {
+        self.maps
+            .iter()
+            .filter(|m| m.path.is_empty() && m.anonymous())
+            .collect()
+    }
 }
 
 /// A finished run: one [`Stop`] per SIGSTOP, then how it ended.
@@ -53,11 +60,16 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
 }
 
 /// Starts `cmd` with stdout and stderr captured, stdin closed.
-pub fn spawn(mut cmd: Command) -> (Demo, JoinHandle<String>, JoinHandle<String>) {
+pub fn spawn(cmd: Command) -> (Demo, JoinHandle<String>, JoinHandle<String>) {
+    spawn_how(cmd, Spawn::default())
+}
+
+/// [`spawn`] with a personality (`--3gb`, no ASLR).
+pub fn spawn_how(mut cmd: Command, how: Spawn) -> (Demo, JoinHandle<String>, JoinHandle<String>) {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut demo = Demo::spawn(cmd, Spawn::default()).expect("start the demo");
+    let mut demo = Demo::spawn(cmd, how).expect("start the demo");
     let out = drain(demo.child.stdout.take());
     let err = drain(demo.child.stderr.take());
     (demo, out, err)
@@ -71,8 +83,13 @@ pub fn walk(cmd: Command) -> Walk {
 
 /// [`walk`], calling `at_stop(number, &demo)` at each stop (from 0) before
 /// the demo is continued.
-pub fn walk_with(cmd: Command, mut at_stop: impl FnMut(usize, &Demo)) -> Walk {
-    let (mut demo, out, err) = spawn(cmd);
+pub fn walk_with(cmd: Command, at_stop: impl FnMut(usize, &Demo)) -> Walk {
+    walk_how(cmd, Spawn::default(), at_stop)
+}
+
+/// [`walk_with`], the demo started as `how` says.
+pub fn walk_how(cmd: Command, how: Spawn, mut at_stop: impl FnMut(usize, &Demo)) -> Walk {
+    let (mut demo, out, err) = spawn_how(cmd, how);
     let mut stops = Vec::new();
     let end = loop {
         match demo.wait(STEP_TIMEOUT) {
@@ -272,12 +289,26 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 /// that child stops itself until strace has attached, and a SIGCONT then
 /// would let it run, untraced, to the end (an empty log).
 pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
+    strace_lines(strace, &[], bin, args)
+        .iter()
+        .filter_map(|l| {
+            let name = l.split('(').next()?;
+            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// The lines of `strace -qq FLAGS… -- bin args`'s log, the demo
+/// continued at each stop (see [`strace_names`]).
+pub fn strace_lines(strace: &Path, flags: &[&str], bin: &str, args: &[&str]) -> Vec<String> {
     // The kernel's comm: the file name, cut to TASK_COMM_LEN - 1 = 15 bytes.
     let name = Path::new(bin).file_name().unwrap().to_string_lossy();
     let comm: String = name.chars().take(15).collect();
     let log = std::env::temp_dir().join(format!("mmm-strace-{}-{}", std::process::id(), unique()));
     let mut cmd = Command::new(strace);
     cmd.arg("-qq")
+        .args(flags)
         .arg("-o")
         .arg(&log)
         .arg("--")
@@ -312,13 +343,7 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         "strace {bin}: empty log; {}",
         err.join().unwrap()
     );
-    text.lines()
-        .filter_map(|l| {
-            let name = l.split('(').next()?;
-            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                .then(|| name.to_string())
-        })
-        .collect()
+    text.lines().map(str::to_string).collect()
 }
 
 /// Asserts the exact syscalls of `bin args` under strace (see

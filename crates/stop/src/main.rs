@@ -8,6 +8,9 @@
 //! With `-q`, strace shows exactly `execve`, `getpid`, `kill`, `exit`:
 //! `getpid` because we stop ourselves by pid, not with the seed's
 //! `kill(0, SIGSTOP)` (see `sys::stop_self`).
+//!
+//! The same package builds `stop-execstack` and `stop-nognustack`, the
+//! lesson with seed 001's executable stack (src/execstack.rs).
 #![no_std]
 #![no_main]
 

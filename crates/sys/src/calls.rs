@@ -30,7 +30,7 @@ pub const RLIMIT_STACK: u32 = 3;
 /// (`include/uapi/linux/resource.h`).
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
-/// The x86-64 page size: `PAGE_SIZE` in `arch/x86/include/asm/page_types.h`
+/// The x86 page size (x86-64 and i386 alike): `PAGE_SIZE` in `arch/x86/include/asm/page_types.h`
 /// (`getconf PAGESIZE`; AT_PAGESZ in the auxiliary vector). The kernel
 /// maps, moves and protects memory in whole pages.
 pub const PAGE_SIZE: usize = 4096;
@@ -46,12 +46,14 @@ pub const SEEK_END: usize = 2;
 pub const CLOCK_REALTIME: usize = 0;
 pub const CLOCK_MONOTONIC: usize = 1;
 
-/// `struct timespec` of `nanosleep(2)` and `clock_gettime(2)`.
+/// `struct timespec` of `nanosleep(2)` and `clock_gettime(2)`: two C
+/// `long`s, 64-bit on x86-64 and 32-bit on i386 (the kernel's
+/// `__kernel_old_timespec`, what the i386 calls 162 and 265 take).
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Timespec {
-    pub tv_sec: i64,
-    pub tv_nsec: i64,
+    pub tv_sec: isize,
+    pub tv_nsec: isize,
 }
 
 /// `struct rlimit64` of `prlimit(2)`.
@@ -133,7 +135,8 @@ pub fn sbrk(increment: usize) -> Result<usize, Errno> {
     }
 }
 
-/// `mmap(2)`. Returns the address of the new mapping.
+/// `mmap(2)` (on i386 `mmap2`, see nr_i386.rs). Returns the address of
+/// the new mapping.
 ///
 /// # Safety
 /// With `MAP_FIXED` this replaces whatever was mapped at `addr`.
@@ -145,9 +148,15 @@ pub unsafe fn mmap(
     fd: isize,
     offset: usize,
 ) -> Result<usize, Errno> {
+    // i386's mmap2 counts the offset in pages: one that is not a whole
+    // number of them would be cut, so refuse it as mmap(2) would.
+    let units = offset >> nr::MMAP_OFFSET_SHIFT;
+    if units << nr::MMAP_OFFSET_SHIFT != offset {
+        return Err(crate::errno::EINVAL);
+    }
     // SAFETY: the caller vouches for MAP_FIXED; otherwise a new mapping
     // cannot overlap anything we use.
-    Errno::check(unsafe { syscall6(nr::MMAP, addr, len, prot, flags, fd as usize, offset) })
+    Errno::check(unsafe { syscall6(nr::MMAP, addr, len, prot, flags, fd as usize, units) })
 }
 
 /// `munmap(2)`.

@@ -6,8 +6,11 @@
 //! wrappers on top that return `Result<_, Errno>`.
 //!
 //! - [`arch`]: the only inline assembly in the project: the naked
-//!   `_start` (and `_start_pie`) and `syscall0`..`syscall6`.
-//! - [`nr`]: syscall numbers; [`errno`]: error numbers and their names.
+//!   `_start` (and `_start_pie`) and `syscall0`..`syscall6`, for x86-64
+//!   (`arch/x86_64.rs`, the `syscall` instruction) or i386
+//!   (`arch/x86.rs`, `int $0x80`), chosen by `target_arch`.
+//! - [`nr`]: syscall numbers (nr.rs for x86-64, nr_i386.rs for i386);
+//!   [`errno`]: error numbers and their names.
 //! - [`calls`]: typed wrappers (`brk`, `mmap`, `kill`, …).
 //! - [`out`]: narration without `core::fmt` (strings, decimal, 0x-hex).
 //! - [`args`]: argc/argv/envp/auxv as `_start` found them, and a strict
@@ -17,11 +20,22 @@
 //!   panic handler. Left out of `cargo test`, where std provides them.
 #![cfg_attr(not(test), no_std)]
 
+// One module per architecture for what differs: the entry point, the
+// syscall instruction, the syscall numbers. The rest is shared.
+#[cfg(target_arch = "x86_64")]
+#[path = "arch/x86_64.rs"]
+pub mod arch;
+#[cfg(target_arch = "x86")]
+#[path = "arch/x86.rs"]
 pub mod arch;
 pub mod args;
 pub mod calls;
 pub mod errno;
 pub mod lesson;
+#[cfg(target_arch = "x86_64")]
+pub mod nr;
+#[cfg(target_arch = "x86")]
+#[path = "nr_i386.rs"]
 pub mod nr;
 pub mod out;
 #[cfg(not(test))]

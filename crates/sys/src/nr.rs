@@ -1,4 +1,5 @@
-//! x86-64 syscall numbers.
+//! x86-64 syscall numbers (lib.rs picks this file or nr_i386.rs by
+//! `target_arch`).
 //!
 //! Source: the kernel's `arch/x86/entry/syscalls/syscall_64.tbl`. They
 //! differ from the 32-bit numbers the seeds used with `int $0x80`
@@ -19,3 +20,6 @@ pub const KILL: usize = 62;
 pub const CLOCK_GETTIME: usize = 228;
 pub const OPENAT: usize = 257;
 pub const PRLIMIT64: usize = 302;
+
+/// mmap's file offset is in bytes here (nr_i386.rs: mmap2 counts pages).
+pub const MMAP_OFFSET_SHIFT: u32 = 0;

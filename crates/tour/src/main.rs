@@ -13,7 +13,9 @@
 //! [`demos`] is the list, [`bench`] the overhead per stop.
 
 mod annotate;
+mod arch;
 mod bench;
+mod both;
 mod compare;
 mod demos;
 mod diagram;
@@ -39,6 +41,7 @@ use run::Options;
 use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
+                  [--arch x86_64|i686|both] [--3gb]
                   [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
        cargo tour --diff A B";
 const HELP: &str = "
@@ -53,6 +56,11 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              the same addresses every run, for slides
   --explain-all  every line's annotation at every stop (else a line's
              words are given where it is new in a demo or they change)
+  --arch i686   the 32-bit builds (seed 001's world): --target
+             i686-unknown-linux-gnu, at 0x08048000, below 4 GiB
+  --arch both   each stop on x86-64, then on i686, and what differs
+  --3gb      run the i686 builds with ADDR_LIMIT_3GB (as `setarch i386
+             --3gb`): the 3 GiB/1 GiB split of a 32-bit kernel, the seed's
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
@@ -101,6 +109,16 @@ struct Cli {
     diff: Option<(PathBuf, PathBuf)>,
     html: Option<PathBuf>,
     svg: Option<PathBuf>,
+    /// Which builds to run: `--arch`.
+    arch: Arch,
+}
+
+/// `--arch`: the x86-64 builds (the default), the i686 ones, or both.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Arch {
+    X86_64,
+    I686,
+    Both,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -136,6 +154,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             diagram: false,
             pause: false,
             no_aslr: false,
+            limit_3gb: false,
             timeout,
             style: style::Style::detect(),
             bare: false,
@@ -148,6 +167,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         bench: None,
         save: None,
         replay: None,
+        arch: Arch::X86_64,
         diff: None,
         html: None,
         svg: None,
@@ -160,6 +180,15 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
             "--explain-all" => cli.opts.explain_all = true,
+            "--3gb" => cli.opts.limit_3gb = true,
+            "--arch" => {
+                cli.arch = match args.next().as_deref() {
+                    Some("x86_64" | "x86-64") => Arch::X86_64,
+                    Some("i686" | "i386") => Arch::I686,
+                    Some("both") => Arch::Both,
+                    _ => return Err(usage_error("--arch needs x86_64, i686 or both")),
+                }
+            }
             "--list" => {
                 print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);
@@ -212,6 +241,16 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 cli.names.push(name.to_string());
             }
         }
+    }
+    if cli.opts.limit_3gb && cli.arch == Arch::X86_64 {
+        return Err(usage_error(
+            "--3gb is a personality for 32-bit programs: add --arch i686 or --arch both",
+        ));
+    }
+    if cli.arch == Arch::Both && (cli.opts.pause || cli.bench.is_some() || !cli.exec.is_empty()) {
+        return Err(usage_error(
+            "--arch both shows two finished runs: --pause, --bench and --exec need one",
+        ));
     }
     if cli.replay.is_some()
         && (cli.save.is_some() || cli.opts.no_aslr || !cli.exec.is_empty() || cli.bench.is_some())
@@ -273,7 +312,43 @@ fn main() -> ExitCode {
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();
-    if cli.build && !chosen.is_empty() && build(&chosen).is_err() {
+    let x86_wanted = cli.arch != Arch::I686;
+    let i686_wanted = cli.arch != Arch::X86_64;
+    let ported = |d: &Demo| procfs::i686::PORTED.contains(&d.name);
+    if i686_wanted {
+        let unported: Vec<&str> = chosen
+            .iter()
+            .filter(|d| !ported(d))
+            .map(|d| d.name)
+            .collect();
+        if !unported.is_empty() {
+            let what = if x86_wanted {
+                "x86-64 only"
+            } else {
+                "left out"
+            };
+            eprintln!(
+                "tour: not ported to i686, {what}: {} (crates/sys/build_demo.rs says why)",
+                unported.join(", ")
+            );
+        }
+        if !x86_wanted {
+            chosen.retain(|d| ported(d));
+        }
+        let names: Vec<&str> = chosen
+            .iter()
+            .filter(|d| ported(d))
+            .map(|d| d.name)
+            .collect();
+        if cli.build
+            && !names.is_empty()
+            && let Err(e) = procfs::i686::build(&target_dir(), &names)
+        {
+            eprintln!("tour: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if x86_wanted && cli.build && !chosen.is_empty() && build(&chosen).is_err() {
         // One demo that does not build must not stop the others: try each.
         chosen.retain(|d| match build(&[d]) {
             Ok(()) => true,
@@ -284,9 +359,11 @@ fn main() -> ExitCode {
             }
         });
     }
-    let bin = |d: &Demo| target_dir().join("release").join(d.name);
+    let x86_bin = |d: &Demo| target_dir().join("release").join(d.name);
+    let i686_bin = |d: &Demo| procfs::i686::bin_dir(&target_dir()).join(d.name);
     if let Some(runs) = cli.bench {
-        return bench::bench(&chosen, &bin, &cli.opts, runs);
+        let bin: &dyn Fn(&Demo) -> PathBuf = if x86_wanted { &x86_bin } else { &i686_bin };
+        return bench::bench(&chosen, bin, &cli.opts, runs);
     }
     let host = record::collect_host();
     let mut rec = Recording::new(host.clone());
@@ -301,12 +378,41 @@ fn main() -> ExitCode {
         true,
     );
     let mut timings = run::Timings::default();
+    // The 3 GiB personality is for the 32-bit runs only.
+    let x86_opts = Options {
+        limit_3gb: false,
+        ..cli.opts.clone()
+    };
     for d in &chosen {
-        let path = bin(d);
-        let command = command_line(d, &path, cli.opts.no_aslr);
-        let (run, result) = run::run(d, &path, &command, &cli.opts, &mut term, &mut timings);
-        let ok = run.ok();
-        rec.runs.push(run);
+        let mut runs = Vec::new();
+        let mut result = Ok(());
+        let mut silent = both::Silent;
+        // Both architectures: collected first, shown side by side after.
+        let twice = cli.arch == Arch::Both && ported(d);
+        let watch: &mut dyn record::Watch = if twice { &mut silent } else { &mut term };
+        if x86_wanted {
+            let path = x86_bin(d);
+            let command = command_line(d, &path, cli.opts.no_aslr, false);
+            let (run, r) = run::run(d, &path, &command, &x86_opts, watch, &mut timings);
+            runs.push(run);
+            result = r;
+        }
+        if i686_wanted && ported(d) && result.is_ok() {
+            let path = i686_bin(d);
+            let command = command_line(d, &path, cli.opts.no_aslr, cli.opts.limit_3gb);
+            let (mut run, r) = run::run(d, &path, &command, &cli.opts, watch, &mut timings);
+            if twice {
+                // Two runs of one demo in one recording: distinct names.
+                run.name = format!("{}.i686", d.name);
+            }
+            runs.push(run);
+            result = r;
+        }
+        if let ([a, b], Ok(())) = (runs.as_slice(), &result) {
+            result = both::show(&cli.opts, &Host::from_files(&host), term.out(), a, b);
+        }
+        let ok = runs.iter().all(|r| r.ok());
+        rec.runs.extend(runs);
         match result {
             Ok(()) if ok => {}
             Ok(()) => failed.push(d.name),
@@ -488,12 +594,15 @@ fn finish(out: &mut dyn Write, n: usize, missing: &[&str], failed: &[&str]) -> E
 
 /// The command the demo runs as, as one would type it: `target/release/brk`,
 /// or with what the tour adds, `setarch -R env -i LECTURE='memory maps' …`.
-fn command_line(d: &Demo, path: &Path, no_aslr: bool) -> String {
+fn command_line(d: &Demo, path: &Path, no_aslr: bool, limit_3gb: bool) -> String {
     let shown = path.strip_prefix(workspace()).unwrap_or(path);
     let mut words = Vec::new();
-    if no_aslr {
-        // ADDR_NO_RANDOMIZE, as procfs::Spawn sets it.
-        words.push("setarch -R".to_string());
+    // ADDR_NO_RANDOMIZE, PER_LINUX32 | ADDR_LIMIT_3GB, as procfs::Spawn sets them.
+    match (no_aslr, limit_3gb) {
+        (true, true) => words.push("setarch i386 --3gb -R".to_string()),
+        (false, true) => words.push("setarch i386 --3gb".to_string()),
+        (true, false) => words.push("setarch -R".to_string()),
+        (false, false) => {}
     }
     if d.small_env {
         let (name, value) = demos::SMALL_ENV;
@@ -531,7 +640,7 @@ fn exec(cli: &mut Cli) -> ExitCode {
     let mut out = io::stdout().lock();
     let mut term = Term::new(&cli.opts, &mut out, Host::from_files(&host), None, true);
     let mut timings = run::Timings::default();
-    let command = command_line(&demo, Path::new(name), cli.opts.no_aslr);
+    let command = command_line(&demo, Path::new(name), cli.opts.no_aslr, false);
     let (run, result) = run::run(
         &demo,
         Path::new(name),
@@ -565,12 +674,12 @@ mod tests {
         let path = workspace().join("target/release/auxv");
         let auxv = demos::find("auxv").unwrap();
         assert_eq!(
-            command_line(auxv, &path, false),
+            command_line(auxv, &path, false, false),
             "$ env -i LECTURE='memory maps' target/release/auxv"
         );
         let vdso = demos::find("vdso").unwrap();
         assert_eq!(
-            command_line(vdso, Path::new("/x/vdso"), true),
+            command_line(vdso, Path::new("/x/vdso"), true, false),
             "$ setarch -R /x/vdso --calls 10000"
         );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");

@@ -26,7 +26,7 @@ use crate::style::Style;
 /// The /proc/PID files read at every stop, each kept in the stop under
 /// its own name. A file listed here is saved and replayed with no other
 /// change; a renderer that wants it reads `stop.text(NAME)`.
-pub const PROC_FILES: &[&str] = &["maps", "stat", "auxv", "smaps"];
+pub const PROC_FILES: &[&str] = &["maps", "stat", "auxv", "smaps", "personality"];
 
 /// How long a demo may take to reach its next stop or exit; the
 /// environment variable overrides it (seconds, for the tests).
@@ -39,6 +39,8 @@ pub struct Options {
     pub diagram: bool,
     pub pause: bool,
     pub no_aslr: bool,
+    /// Start with `PER_LINUX32 | ADDR_LIMIT_3GB` (`--3gb`, i686 runs).
+    pub limit_3gb: bool,
     pub timeout: Duration,
     pub style: Style,
     /// Benchmark baseline: continue at once, read and show nothing.
@@ -219,6 +221,7 @@ fn start(demo: &Demo, bin: &Path, opts: &Options) -> io::Result<(procfs::Demo, P
         cmd,
         Spawn {
             no_aslr: opts.no_aslr,
+            limit_3gb: opts.limit_3gb,
         },
     )?;
     let pipes = Pipes::take(&mut child)?;

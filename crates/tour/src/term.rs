@@ -180,6 +180,12 @@ impl Watch for Term<'_> {
             let picture = diagram::draw(&lines, st, self.opts.width, space);
             self.put(&format!("\n{picture}"))?;
         }
+        // An i386 run: its 32-bit layout, said once, under its first stop.
+        if self.first.is_none()
+            && let Some(note) = crate::arch::note(run, stop)
+        {
+            self.put(&note)?;
+        }
         self.first.get_or_insert_with(|| now.clone());
         self.previous = Some(now);
         Ok(())

@@ -15,30 +15,74 @@
 //! damaged: an offset that leads outside the image, or a sum that
 //! overflows, finds nothing; it never makes us fault or panic.
 
-/// `Elf64_Ehdr`: `e_ident` starts with the magic `\x7fELF` and the class,
-/// ELFCLASS64 (2); then where the program headers are (8 bytes) and how
-/// many there are (2).
-const MAGIC_AND_CLASS: &[u8] = b"\x7fELF\x02";
-const E_PHOFF: usize = 32;
-const E_PHNUM: usize = 56;
+/// The layout of the structures we read, for the architecture we are
+/// built for: a 64-bit process has a 64-bit vDSO (`Elf64_*`), an i386
+/// one a 32-bit vDSO (`Elf32_*`). Same fields, other sizes and offsets.
+#[cfg(target_arch = "x86_64")]
+mod layout {
+    /// `e_ident` starts with the magic `\x7fELF` and the class, ELFCLASS64 (2).
+    pub const MAGIC_AND_CLASS: &[u8] = b"\x7fELF\x02";
+    /// An address or offset (`Elf64_Addr`, `Elf64_Off`, `d_tag`, `d_val`).
+    pub const WORD: usize = 8;
+    /// `Elf64_Ehdr`: where the program headers are, how many there are (2).
+    pub const E_PHOFF: usize = 32;
+    pub const E_PHNUM: usize = 56;
+    /// `Elf64_Phdr` (56 bytes): `p_type`, `p_flags` (4 bytes each), then
+    /// `p_offset`, `p_vaddr`, …, `p_memsz` (8 each).
+    pub const PHDR_SIZE: usize = 56;
+    pub const P_FLAGS: usize = 4;
+    pub const P_OFFSET: usize = 8;
+    pub const P_VADDR: usize = 16;
+    pub const P_MEMSZ: usize = 40;
+    /// `Elf64_Dyn` (16 bytes): `d_tag`, `d_val` (8 each).
+    pub const DYN_SIZE: usize = 16;
+    pub const D_VAL: usize = 8;
+    /// `Elf64_Sym` (24 bytes): `st_name` (4), `st_info` (1: binding in the
+    /// high 4 bits, type in the low 4), `st_other` (1), `st_shndx` (2;
+    /// SHN_UNDEF: not defined here), `st_value` (8).
+    pub const SYM_SIZE: usize = 24;
+    pub const ST_INFO: usize = 4;
+    pub const ST_SHNDX: usize = 6;
+    pub const ST_VALUE: usize = 8;
+}
+#[cfg(target_arch = "x86")]
+mod layout {
+    /// ELFCLASS32 (1).
+    pub const MAGIC_AND_CLASS: &[u8] = b"\x7fELF\x01";
+    /// `Elf32_Addr`, `Elf32_Off`, `d_tag`, `d_val`: 4 bytes.
+    pub const WORD: usize = 4;
+    /// `Elf32_Ehdr`.
+    pub const E_PHOFF: usize = 28;
+    pub const E_PHNUM: usize = 44;
+    /// `Elf32_Phdr` (32 bytes): `p_type`, `p_offset`, `p_vaddr`,
+    /// `p_paddr`, `p_filesz`, `p_memsz`, `p_flags`, `p_align`, 4 each:
+    /// `p_flags` comes after the sizes here.
+    pub const PHDR_SIZE: usize = 32;
+    pub const P_FLAGS: usize = 24;
+    pub const P_OFFSET: usize = 4;
+    pub const P_VADDR: usize = 8;
+    pub const P_MEMSZ: usize = 20;
+    /// `Elf32_Dyn` (8 bytes).
+    pub const DYN_SIZE: usize = 8;
+    pub const D_VAL: usize = 4;
+    /// `Elf32_Sym` (16 bytes): `st_name`, `st_value`, `st_size` (4 each),
+    /// then `st_info`, `st_other` (1 each), `st_shndx` (2).
+    pub const SYM_SIZE: usize = 16;
+    pub const ST_INFO: usize = 12;
+    pub const ST_SHNDX: usize = 14;
+    pub const ST_VALUE: usize = 4;
+}
+use layout::*;
 
-/// `Elf64_Phdr` (56 bytes in a 64-bit ELF): `p_type`, `p_flags` (4 bytes
-/// each), `p_offset`, `p_vaddr`, `p_memsz` (8 each); the types we look
-/// for, and PF_X, the flag of a segment that holds code.
-const PHDR_SIZE: usize = 56;
+/// `p_type` is the first field of a program header on both classes; the
+/// types we look for, and PF_X, the flag of a segment that holds code.
 const P_TYPE: usize = 0;
-const P_FLAGS: usize = 4;
-const P_OFFSET: usize = 8;
-const P_VADDR: usize = 16;
-const P_MEMSZ: usize = 40;
 const PT_LOAD: usize = 1;
 const PT_DYNAMIC: usize = 2;
 const PF_X: usize = 1;
 
-/// `Elf64_Dyn` (16 bytes): `d_tag` and `d_val` (8 each); the tags we read.
-const DYN_SIZE: usize = 16;
+/// `d_tag` comes first in a `Dyn`; the tags we read.
 const D_TAG: usize = 0;
-const D_VAL: usize = 8;
 const DT_NULL: usize = 0;
 const DT_HASH: usize = 4;
 const DT_STRTAB: usize = 5;
@@ -52,14 +96,8 @@ const DT_VERDEF: usize = 0x6fff_fffc;
 /// holds no count.
 const HASH_NCHAIN: usize = 4;
 
-/// `Elf64_Sym` (24 bytes): `st_name` (4), `st_info` (1: binding in the
-/// high 4 bits, type in the low 4), `st_shndx` (2; SHN_UNDEF: not defined
-/// here), `st_value` (8).
-const SYM_SIZE: usize = 24;
+/// `st_name` is the first field of a symbol on both classes.
 const ST_NAME: usize = 0;
-const ST_INFO: usize = 4;
-const ST_SHNDX: usize = 6;
-const ST_VALUE: usize = 8;
 const STB_GLOBAL: usize = 1;
 const STB_WEAK: usize = 2;
 const STT_FUNC: usize = 2;
@@ -71,7 +109,7 @@ const SHN_UNDEF: usize = 0;
 const VERSYM_SIZE: usize = 2;
 const VERSYM_INDEX: usize = 0x7fff;
 
-/// `Elf64_Verdef`, one version the library defines (`LINUX_2.6`):
+/// `Elf64_Verdef` (`Elf32_Verdef` is the same), one version the library defines (`LINUX_2.6`):
 /// `vd_flags`, `vd_ndx` (2 bytes each), `vd_aux`, `vd_next` (4 each);
 /// `Elf64_Verdaux`: `vda_name` (4), the version's name. `vd_flags`
 /// VER_FLG_BASE: this Verdef names the library itself, not a version.
@@ -87,7 +125,8 @@ const VER_FLG_BASE: usize = 1;
 const FIRST_PAGE: usize = 4096;
 
 /// The largest image we believe: the x86-64 vDSO is 2 pages (5410 bytes
-/// on Linux 6.18; `vdso_image_64.size`, arch/x86/entry/vdso/vdso2c.h);
+/// on Linux 6.18; `vdso_image_64.size`, arch/x86/entry/vdso/vdso2c.h),
+/// and so is the 32-bit one;
 /// 8 pages leave room to grow. A larger PT_LOAD is a damaged header, not
 /// a vDSO, and we would not know that memory is mapped.
 pub const MAX_IMAGE: usize = 8 * FIRST_PAGE;
@@ -122,7 +161,7 @@ fn add(base: usize, offset: usize) -> Option<usize> {
 }
 
 /// The `len`-byte field (1 to 8) at `base + field` in `bytes`: a
-/// little-endian number (ELFDATA2LSB, as on every x86-64), or 0 if it
+/// little-endian number (ELFDATA2LSB, as on every x86), or 0 if it
 /// does not lie inside. One reader for every size, byte by byte, so no
 /// read needs to be aligned.
 #[inline(never)] // called from two dozen places
@@ -156,7 +195,7 @@ impl Image {
         if !page.starts_with(MAGIC_AND_CLASS) {
             return None;
         }
-        let phoff = read(page, 0, E_PHOFF, 8);
+        let phoff = read(page, 0, E_PHOFF, WORD);
         let (mut load, mut dynamic) = (None, None);
         for i in 0..read(page, 0, E_PHNUM, 2) {
             let ph = add(phoff, i * PHDR_SIZE)?;
@@ -172,8 +211,8 @@ impl Image {
         if read(page, load, P_FLAGS, 4) & PF_X == 0 {
             return None;
         }
-        let offset = read(page, load, P_OFFSET, 8);
-        let size = add(offset, read(page, load, P_MEMSZ, 8))?;
+        let offset = read(page, load, P_OFFSET, WORD);
+        let size = add(offset, read(page, load, P_MEMSZ, WORD))?;
         if size > MAX_IMAGE {
             return None;
         }
@@ -182,21 +221,21 @@ impl Image {
             // and it is no larger than MAX_IMAGE.
             bytes: unsafe { core::slice::from_raw_parts(base as *const u8, size) },
             load: offset,
-            vaddr: read(page, load, P_VADDR, 8),
+            vaddr: read(page, load, P_VADDR, WORD),
             symtab: 0,
             strtab: 0,
             versym: 0,
             verdef: 0,
             symbols: 0,
         };
-        let (mut at, mut hash) = (read(page, dynamic, P_OFFSET, 8), 0);
+        let (mut at, mut hash) = (read(page, dynamic, P_OFFSET, WORD), 0);
         loop {
-            let tag = image.read(at, D_TAG, 8);
+            let tag = image.read(at, D_TAG, WORD);
             if tag == DT_NULL {
                 break;
             }
             // A table outside the image is a damaged image: None.
-            let table = image.offset(image.read(at, D_VAL, 8));
+            let table = image.offset(image.read(at, D_VAL, WORD));
             match tag {
                 DT_SYMTAB => image.symtab = table?,
                 DT_STRTAB => image.strtab = table?,
@@ -287,7 +326,7 @@ impl Image {
                 })
             {
                 // An st_value outside the PT_LOAD is a damaged image.
-                let offset = self.offset(self.read(sym, ST_VALUE, 8))?;
+                let offset = self.offset(self.read(sym, ST_VALUE, WORD))?;
                 // Derived from the image's own pointer, so it keeps the
                 // image's provenance; `offset` lies inside it.
                 return Some(self.bytes.as_ptr().wrapping_add(offset));

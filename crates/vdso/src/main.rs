@@ -33,6 +33,10 @@
 //! other than tsc, kvm-clock or hyperv_clocksource_tsc_page), the vDSO
 //! itself falls back to the syscall, and strace shows that.
 //!
+//! Built for i686 (`--target i686-unknown-linux-gnu`) it reads the 32-bit
+//! vDSO, Elf32 structures ([`elf`] picks the layout by `target_arch`), and
+//! calls its `__vdso_clock_gettime` with the 32-bit timespec.
+//!
 //! With no vDSO (a kernel booted with `vdso=0`, or `--no-vdso`, which
 //! pretends so), or without the function, it says so and uses the
 //! syscall.
