@@ -7,6 +7,8 @@
 //!   symbols), enough to say which section lies in which mapping.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
+//! - [`trace`]: start any program under ptrace and follow, call by call,
+//!   how its address space is built ([`syscalls`] decodes the calls).
 //! - [`testing`]: run a demo through all its stops, for the tests.
 //!
 //! std only, no crates: libc functions that std does not wrap are
@@ -16,7 +18,9 @@ pub mod child;
 pub mod elf;
 pub mod maps;
 pub mod stat;
+pub mod syscalls;
 pub mod testing;
+pub mod trace;
 
 pub use child::{Demo, Event, Spawn};
 pub use maps::Mapping;

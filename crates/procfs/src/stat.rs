@@ -14,6 +14,11 @@ pub struct Stat {
     pub comm: String,
     /// `R` running, `S` sleeping, `T` stopped by a signal, `t` traced, `Z` zombie, …
     pub state: char,
+    /// (10) minor page faults so far: pages found in memory (or zero
+    /// pages, or copies made on write), no disk read.
+    pub min_flt: u64,
+    /// (24) resident set size, in pages.
+    pub rss_pages: u64,
     /// (26, 27) .text of the program.
     pub start_code: u64,
     pub end_code: u64,
@@ -58,6 +63,8 @@ pub fn parse(text: &str) -> Result<Stat, String> {
             .first()
             .and_then(|s| s.chars().next())
             .ok_or_else(bad)?,
+        min_flt: field(10)?,
+        rss_pages: field(24)?,
         start_code: field(26)?,
         end_code: field(27)?,
         start_stack: field(28)?,

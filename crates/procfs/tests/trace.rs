@@ -1,0 +1,341 @@
+//! The tracer on real programs: /bin/true (dynamically linked), our own
+//! demos (static, no loader), and small C programs built here that are
+//! killed by a signal, fork, or start a thread.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use procfs::Event as Status;
+use procfs::maps::{self, Mapping};
+use procfs::syscalls::Kind;
+use procfs::trace::{self, Birth, Event, Spawn, StartError, What};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// One event with the maps of its process at that moment.
+struct Step {
+    event: Event,
+    maps: Vec<Mapping>,
+}
+
+fn record(argv: &[&str]) -> Vec<Step> {
+    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+    let mut steps = Vec::new();
+    trace::follow(&argv, Spawn::default(), LIMIT, |e| {
+        steps.push(Step {
+            event: e.clone(),
+            maps: maps::read(e.pid).unwrap_or_default(),
+        })
+    })
+    .unwrap_or_else(|e| panic!("{argv:?}: {e}"))
+    .expect("the trace timed out");
+    steps
+}
+
+fn calls(steps: &[Step]) -> Vec<&procfs::syscalls::Call> {
+    steps
+        .iter()
+        .filter_map(|s| match &s.event.what {
+            What::Call(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn position(steps: &[Step], f: impl Fn(&What) -> bool) -> Option<usize> {
+    steps.iter().position(|s| f(&s.event.what))
+}
+
+fn ended(steps: &[Step], pid: u32) -> Option<Status> {
+    steps.iter().find_map(|s| match s.event.what {
+        What::Ended { status, .. } if s.event.pid == pid => Some(status),
+        _ => None,
+    })
+}
+
+/// The interpreter of an ELF file (PT_INTERP), by the one ELF reader.
+fn interpreter(path: &str) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let elf = procfs::elf::Elf::parse(&bytes).ok()?;
+    let p = elf.segments(procfs::elf::PT_INTERP).next()?;
+    let raw = bytes.get(p.offset as usize..(p.offset + p.filesz) as usize)?;
+    Some(
+        String::from_utf8_lossy(raw)
+            .trim_end_matches('\0')
+            .to_string(),
+    )
+}
+
+fn canonical(p: &str) -> String {
+    std::fs::canonicalize(p)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| p.to_string())
+}
+
+#[test]
+fn bin_true_is_built_by_the_kernel_then_by_ld_so() {
+    let steps = record(&["/bin/true"]);
+    let exec = &steps[0];
+    let What::Exec { loader, entry, .. } = &exec.event.what else {
+        panic!("first event {:?}", exec.event.what)
+    };
+    assert!(*loader && *entry != 0);
+    let interp = canonical(&interpreter("/bin/true").expect("/bin/true has PT_INTERP"));
+    assert!(
+        exec.maps.iter().any(|m| m.path == interp),
+        "the exec stop has {interp}'s lines: {:#?}",
+        exec.maps
+    );
+    assert!(exec.maps.iter().all(|m| !m.path.contains("libc.so")));
+    assert!(maps::find(&exec.maps, "[stack]").is_some());
+    assert!(maps::find(&exec.maps, "[vdso]").is_some());
+    let calls = calls(&steps);
+    assert!(
+        calls.iter().any(|c| c.kind == Kind::Mmap
+            && c.fd_path
+                .as_deref()
+                .is_some_and(|p| p.contains("libc.so.6"))),
+        "an mmap of libc.so.6: {calls:#?}"
+    );
+    let relro = steps.iter().any(|s| match &s.event.what {
+        What::Call(c) if c.kind == Kind::Mprotect && c.args[2] == 1 => s
+            .maps
+            .iter()
+            .any(|m| m.start == c.args[0] && m.perms == "r--p"),
+        _ => false,
+    });
+    assert!(
+        relro,
+        "an mprotect to PROT_READ whose range reads r--p afterwards"
+    );
+    assert!(calls.iter().any(|c| c.kind == Kind::ArchPrctl));
+    let entry_at = position(&steps, |w| matches!(w, What::Entry { .. })).expect("entry");
+    let exit_at = position(&steps, |w| matches!(w, What::Exit { .. })).expect("exit");
+    assert!(entry_at < exit_at);
+    // After the entry point only libc can call (ld.so's work is done).
+    assert_eq!(ended(&steps, exec.event.pid), Some(Status::Exited(0)));
+    eprintln!("/bin/true: {} events, {} calls", steps.len(), calls.len());
+}
+
+fn demo(name: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--release", "--quiet", "-p", name])
+        .status()
+        .ok()?;
+    assert!(status.success(), "building {name}");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Some(target.join("release").join(name))
+}
+
+#[test]
+fn our_stop_demo_stops_itself_under_the_tracer_and_maps_nothing() {
+    let bin = demo("stop").unwrap();
+    let steps = record(&[bin.to_str().unwrap(), "-q"]);
+    assert!(matches!(
+        steps[0].event.what,
+        What::Exec { loader: false, .. }
+    ));
+    assert!(matches!(steps[1].event.what, What::Entry { .. }));
+    assert!(calls(&steps).is_empty(), "no address-space call");
+    let stopped = position(&steps, |w| *w == What::Stopped(19)).expect("its own SIGSTOP");
+    let exit = position(&steps, |w| matches!(w, What::Exit { .. })).expect("exit");
+    assert!(stopped < exit);
+    assert_eq!(ended(&steps, steps[0].event.pid), Some(Status::Exited(0)));
+    // The SIGCONT that ended the stop was delivered to it, and reported.
+    assert!(position(&steps, |w| *w == What::Signal(18)).is_some());
+}
+
+#[test]
+fn our_mmap_demo_makes_exactly_its_own_calls() {
+    let bin = demo("mmap").unwrap();
+    let steps = record(&[bin.to_str().unwrap(), "-q"]);
+    let names: Vec<&str> = calls(&steps).iter().map(|c| c.name).collect();
+    // The module doc of crates/mmap: 512 MiB, 512 KiB, unmap the first.
+    assert_eq!(names, ["mmap", "mmap", "munmap"]);
+    let c = calls(&steps);
+    assert_eq!(c[0].args[1], 512 << 20);
+    assert_eq!(c[2].args[0], c[0].ret.unwrap() as u64);
+    // Each call between two of the demo's own stops.
+    let stops: Vec<usize> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.event.what == What::Stopped(19))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(stops.len(), 4);
+    assert_eq!(ended(&steps, steps[0].event.pid), Some(Status::Exited(0)));
+}
+
+#[test]
+fn errors_say_what_a_shell_says() {
+    let start = |a: &[&str]| {
+        let argv: Vec<OsString> = a.iter().map(OsString::from).collect();
+        trace::Trace::start(&argv, Spawn::default()).err()
+    };
+    let e = start(&["no-such-command-anywhere"]).unwrap();
+    assert_eq!(e.exit_code(), 127, "{e}");
+    let e = start(&["/etc/passwd"]).unwrap();
+    assert_eq!(e.exit_code(), 126, "{e}");
+    // A setuid copy of /bin/true is refused, not traced without its rights.
+    let dir = std::env::temp_dir().join(format!("trace-setuid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("true");
+    std::fs::copy("/bin/true", &copy).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let e = start(&[copy.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let e = e.unwrap();
+    assert!(matches!(e, StartError::SetId(_)), "{e}");
+    assert_eq!(e.exit_code(), 1);
+}
+
+/// Builds `source` (C) with cc into a temporary directory; None (SKIPPED)
+/// without cc, a failure under CI=true.
+fn c_program(name: &str, source: &str) -> Option<(PathBuf, TempDir)> {
+    let Some(cc) = procfs::testing::tool("cc") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cc missing under CI=true"
+        );
+        eprintln!("SKIPPED: no cc to build {name}");
+        return None;
+    };
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "trace-{name}-{}-{}",
+        std::process::id(),
+        procfs::testing::unique()
+    )));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let src = dir.0.join(format!("{name}.c"));
+    std::fs::write(&src, source).unwrap();
+    let bin = dir.0.join(name);
+    let ok = Command::new(cc)
+        .arg("-O")
+        .arg("-pthread")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "cc {name}.c");
+    Some((bin, dir))
+}
+
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn no_process_runs(bin: &Path) {
+    let exe = bin.to_string_lossy().into_owned();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(link) = std::fs::read_link(entry.path().join("exe")) {
+            assert_ne!(
+                link.to_string_lossy(),
+                exe,
+                "left behind: {:?}",
+                entry.path()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_program_killed_by_a_signal() {
+    let Some((bin, _dir)) = c_program(
+        "abort",
+        "#include <stdlib.h>\n#include <stdio.h>\nint main(void){ char *p = malloc(100000); p[0] = 1; puts(\"aborting\"); fflush(stdout); abort(); }\n",
+    ) else {
+        return;
+    };
+    let steps = record(&[bin.to_str().unwrap()]);
+    let pid = steps[0].event.pid;
+    assert!(position(&steps, |w| *w == What::Signal(6)).is_some());
+    let exit = steps
+        .iter()
+        .find(|s| matches!(s.event.what, What::Exit { call: None }))
+        .expect("an exit stop without exit_group");
+    assert!(!exit.maps.is_empty(), "the layout at death");
+    assert_eq!(ended(&steps, pid), Some(Status::Killed(6)));
+    no_process_runs(&bin);
+}
+
+#[test]
+fn a_program_that_forks() {
+    let Some((bin, _dir)) = c_program(
+        "forks",
+        "#include <unistd.h>\n#include <sys/wait.h>\n#include <sys/mman.h>\nint main(void){ pid_t c = fork(); if (c == 0) { void *p = mmap(0, 65536, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0); return p == MAP_FAILED ? 1 : 3; } int s; waitpid(c, &s, 0); return WEXITSTATUS(s) == 3 ? 0 : 1; }\n",
+    ) else {
+        return;
+    };
+    let steps = record(&[bin.to_str().unwrap()]);
+    let parent = steps[0].event.pid;
+    let child = steps
+        .iter()
+        .find_map(|s| match s.event.what {
+            What::Task {
+                child,
+                birth: Birth::Fork,
+            } => Some(child),
+            _ => None,
+        })
+        .expect("a fork event");
+    assert_ne!(child, parent);
+    let child_mmap = steps.iter().any(|s| {
+        s.event.pid == child
+            && matches!(&s.event.what, What::Call(c) if c.kind == Kind::Mmap && c.args[1] == 65536)
+    });
+    assert!(child_mmap, "the child's mmap, labelled with its pid");
+    assert_eq!(ended(&steps, child), Some(Status::Exited(3)));
+    assert_eq!(ended(&steps, parent), Some(Status::Exited(0)));
+    no_process_runs(&bin);
+}
+
+#[test]
+fn a_program_with_two_threads() {
+    let Some((bin, _dir)) = c_program(
+        "threads",
+        "#include <pthread.h>\n#include <stdlib.h>\nstatic void *work(void *a){ void *p = malloc(1000); free(p); return a; }\nint main(void){ pthread_t t; if (pthread_create(&t, 0, work, 0)) return 1; pthread_join(t, 0); return 0; }\n",
+    ) else {
+        return;
+    };
+    let steps = record(&[bin.to_str().unwrap()]);
+    let pid = steps[0].event.pid;
+    let thread = steps
+        .iter()
+        .find_map(|s| match s.event.what {
+            What::Task {
+                child,
+                birth: Birth::Thread,
+            } => Some(child),
+            _ => None,
+        })
+        .expect("a thread event");
+    assert_ne!(thread, pid);
+    // The thread's calls are in the same process (shared address space).
+    let from_thread: Vec<_> = steps.iter().filter(|s| s.event.tid == thread).collect();
+    assert!(from_thread.iter().all(|s| s.event.pid == pid));
+    assert!(
+        from_thread
+            .iter()
+            .any(|s| matches!(&s.event.what, What::Call(_))),
+        "malloc in a new thread makes an arena"
+    );
+    // The thread's stack: mmap'd by pthread_create with a guard page.
+    assert!(steps.iter().any(
+        |s| matches!(&s.event.what, What::Call(c) if c.kind == Kind::Mprotect && c.args[2] == 0)
+            || s.maps.iter().any(|m| m.perms == "---p" && m.anonymous())
+    ));
+    assert_eq!(ended(&steps, pid), Some(Status::Exited(0)));
+    no_process_runs(&bin);
+}
