@@ -9,6 +9,9 @@ pub const PT_LOAD: u32 = 1;
 pub const PT_DYNAMIC: u32 = 2;
 pub const PT_INTERP: u32 = 3;
 pub const PT_PHDR: u32 = 6;
+pub const PT_TLS: u32 = 7;
+/// The range the dynamic linker makes read-only after relocating (RELRO).
+pub const PT_GNU_RELRO: u32 = 0x6474_e552;
 pub const PT_GNU_STACK: u32 = 0x6474_e551;
 pub const PF_X: u32 = 1;
 pub const PF_W: u32 = 2;
@@ -195,6 +198,22 @@ impl Elf {
     pub fn read(path: &std::path::Path) -> Result<Elf, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Elf::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The interpreter a dynamically linked program names in PT_INTERP
+    /// (`/lib64/ld-linux-x86-64.so.2`); `None` for a static program.
+    pub fn interpreter(path: &std::path::Path) -> Result<Option<String>, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let elf = Elf::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(p) = elf.segments(PT_INTERP).next() else {
+            return Ok(None);
+        };
+        let raw = usize::try_from(p.offset)
+            .ok()
+            .and_then(|o| bytes.get(o..o.checked_add(usize::try_from(p.filesz).ok()?)?))
+            .ok_or_else(|| format!("{}: PT_INTERP outside the file", path.display()))?;
+        let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+        Ok(Some(String::from_utf8_lossy(&raw[..end]).into_owned()))
     }
 
     pub fn segments(&self, kind: u32) -> impl Iterator<Item = &ProgramHeader> {

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use procfs::Event as Status;
+use procfs::cbuild::TempDir;
 use procfs::maps::{self, Mapping};
 use procfs::syscalls::Kind;
 use procfs::trace::{self, Birth, Event, Spawn, StartError, What};
@@ -57,15 +58,7 @@ fn ended(steps: &[Step], pid: u32) -> Option<Status> {
 
 /// The interpreter of an ELF file (PT_INTERP), by the one ELF reader.
 fn interpreter(path: &str) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    let elf = procfs::elf::Elf::parse(&bytes).ok()?;
-    let p = elf.segments(procfs::elf::PT_INTERP).next()?;
-    let raw = bytes.get(p.offset as usize..(p.offset + p.filesz) as usize)?;
-    Some(
-        String::from_utf8_lossy(raw)
-            .trim_end_matches('\0')
-            .to_string(),
-    )
+    procfs::elf::Elf::interpreter(Path::new(path)).unwrap()
 }
 
 fn canonical(p: &str) -> String {
@@ -196,44 +189,8 @@ fn errors_say_what_a_shell_says() {
     assert_eq!(e.exit_code(), 1);
 }
 
-/// Builds `source` (C) with cc into a temporary directory; None (SKIPPED)
-/// without cc, a failure under CI=true.
-fn c_program(name: &str, source: &str) -> Option<(PathBuf, TempDir)> {
-    let Some(cc) = procfs::testing::tool("cc") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "cc missing under CI=true"
-        );
-        eprintln!("SKIPPED: no cc to build {name}");
-        return None;
-    };
-    let dir = TempDir(std::env::temp_dir().join(format!(
-        "trace-{name}-{}-{}",
-        std::process::id(),
-        procfs::testing::unique()
-    )));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let src = dir.0.join(format!("{name}.c"));
-    std::fs::write(&src, source).unwrap();
-    let bin = dir.0.join(name);
-    let ok = Command::new(cc)
-        .arg("-O")
-        .arg("-pthread")
-        .arg("-o")
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "cc {name}.c");
-    Some((bin, dir))
-}
-
-struct TempDir(PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn c_program(name: &str) -> Option<(PathBuf, TempDir)> {
+    procfs::cbuild::c_program(&procfs::cbuild::test_program(name))
 }
 
 fn no_process_runs(bin: &Path) {
@@ -252,10 +209,7 @@ fn no_process_runs(bin: &Path) {
 
 #[test]
 fn a_program_killed_by_a_signal() {
-    let Some((bin, _dir)) = c_program(
-        "abort",
-        "#include <stdlib.h>\n#include <stdio.h>\nint main(void){ char *p = malloc(100000); p[0] = 1; puts(\"aborting\"); fflush(stdout); abort(); }\n",
-    ) else {
+    let Some((bin, _dir)) = c_program("abort") else {
         return;
     };
     let steps = record(&[bin.to_str().unwrap()]);
@@ -272,10 +226,7 @@ fn a_program_killed_by_a_signal() {
 
 #[test]
 fn a_program_that_forks() {
-    let Some((bin, _dir)) = c_program(
-        "forks",
-        "#include <unistd.h>\n#include <sys/wait.h>\n#include <sys/mman.h>\nint main(void){ pid_t c = fork(); if (c == 0) { void *p = mmap(0, 65536, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0); return p == MAP_FAILED ? 1 : 3; } int s; waitpid(c, &s, 0); return WEXITSTATUS(s) == 3 ? 0 : 1; }\n",
-    ) else {
+    let Some((bin, _dir)) = c_program("forks") else {
         return;
     };
     let steps = record(&[bin.to_str().unwrap()]);
@@ -303,10 +254,7 @@ fn a_program_that_forks() {
 
 #[test]
 fn a_program_with_two_threads() {
-    let Some((bin, _dir)) = c_program(
-        "threads",
-        "#include <pthread.h>\n#include <stdlib.h>\nstatic void *work(void *a){ void *p = malloc(1000); free(p); return a; }\nint main(void){ pthread_t t; if (pthread_create(&t, 0, work, 0)) return 1; pthread_join(t, 0); return 0; }\n",
-    ) else {
+    let Some((bin, _dir)) = c_program("threads") else {
         return;
     };
     let steps = record(&[bin.to_str().unwrap()]);

@@ -16,6 +16,8 @@ mod os;
 mod run;
 mod show;
 mod style;
+mod trace;
+mod traceview;
 
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -25,8 +27,8 @@ use std::time::Duration;
 use demos::Demo;
 use run::Options;
 
-const USAGE: &str =
-    "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list] [DEMO...]";
+const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list] [DEMO...]
+       cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -38,6 +40,12 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --no-aslr  start the demos with ADDR_NO_RANDOMIZE (as `setarch -R`):
              the same addresses every run, for slides
   --list     the demos, one line each
+  --trace -- CMD [ARGS...]
+             run any program under ptrace and show how its address space
+             is built: the exec, every call that maps, unmaps or
+             re-protects memory (who made it, what it is), the entry
+             point, the exit; exits with the program's status
+  --steps LIST  with --trace, only these steps (exec,call,entry,stop,exit)
 Colour only on a terminal, and never with NO_COLOR set.";
 
 /// Exit status for bad arguments (as the demos use).
@@ -70,6 +78,10 @@ struct Cli {
     exec: Vec<String>,
     /// Hidden: measure the overhead per stop over this many runs.
     bench: Option<usize>,
+    /// `--trace -- CMD…`.
+    trace: Option<Vec<String>>,
+    /// `--steps LIST` of --trace.
+    steps: Option<Vec<String>>,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -113,6 +125,8 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         build: true,
         exec: Vec::new(),
         bench: None,
+        trace: None,
+        steps: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -136,11 +150,34 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                     return Err(usage_error("--exec needs a command"));
                 }
             }
+            "--trace" => cli.trace = Some(Vec::new()),
+            "--steps" => {
+                let list = args.next().unwrap_or_default();
+                let steps: Vec<String> = list.split(',').map(str::to_string).collect();
+                if let Some(bad) = steps
+                    .iter()
+                    .find(|s| !traceview::STEP_KINDS.contains(&s.as_str()))
+                {
+                    return Err(usage_error(&format!(
+                        "--steps: unknown step '{bad}' (the steps: {})",
+                        traceview::STEP_KINDS.join(",")
+                    )));
+                }
+                cli.steps = Some(steps);
+            }
+            "--" if cli.trace.is_some() => {
+                cli.trace = Some(args.by_ref().collect());
+            }
             "--bench" => {
                 let n = args.next().and_then(|n| n.parse().ok());
                 cli.bench = Some(n.ok_or_else(|| usage_error("--bench needs a number of runs"))?);
             }
             o if o.starts_with('-') => return Err(usage_error(&format!("unknown option '{o}'"))),
+            word if cli.trace.as_ref().is_some_and(Vec::is_empty) => {
+                let mut cmd = vec![word.to_string()];
+                cmd.extend(args.by_ref());
+                cli.trace = Some(cmd);
+            }
             name => {
                 if demos::find(name).is_none() {
                     eprintln!(
@@ -152,6 +189,20 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 cli.names.push(name.to_string());
             }
         }
+    }
+    match &cli.trace {
+        Some(cmd) if cmd.is_empty() => {
+            return Err(usage_error(
+                "--trace needs a command after --: --trace -- CMD [ARGS...]",
+            ));
+        }
+        None if cli.steps.is_some() => return Err(usage_error("--steps belongs to --trace")),
+        Some(_) if !cli.names.is_empty() => {
+            return Err(usage_error(
+                "--trace takes a command after --, not demo names",
+            ));
+        }
+        _ => {}
     }
     Ok(cli)
 }
@@ -197,6 +248,9 @@ fn main() -> ExitCode {
     };
     if !cli.exec.is_empty() {
         return exec(&mut cli);
+    }
+    if let Some(cmd) = &cli.trace {
+        return trace::main(cmd, &cli.opts, cli.steps.clone(), &target_dir());
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();

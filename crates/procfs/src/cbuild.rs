@@ -1,0 +1,45 @@
+//! For tests: build a small C program with `cc` into a temporary
+//! directory that goes away with the returned [`TempDir`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Builds `source` (a .c file) with `cc -O -pthread`. Without cc it
+/// prints SKIPPED and returns None; under CI=true it fails instead
+/// ([`crate::testing::tool`]).
+pub fn c_program(source: &Path) -> Option<(PathBuf, TempDir)> {
+    let name = source.file_stem()?.to_string_lossy().into_owned();
+    let cc = crate::testing::tool("cc")?;
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "c-{name}-{}-{}",
+        std::process::id(),
+        crate::testing::unique()
+    )));
+    std::fs::create_dir_all(&dir.0).expect("temporary directory");
+    let bin = dir.0.join(&name);
+    let ok = Command::new(cc)
+        .args(["-O", "-pthread", "-o"])
+        .arg(&bin)
+        .arg(source)
+        .status()
+        .expect("run cc")
+        .success();
+    assert!(ok, "cc {}", source.display());
+    Some((bin, dir))
+}
+
+/// A test program of procfs's `tests/c` directory.
+pub fn test_program(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/c")
+        .join(format!("{name}.c"))
+}

@@ -1,0 +1,347 @@
+//! `cargo tour --trace -- CMD [ARGS…]`: the collector. It starts CMD
+//! under procfs's tracer and makes a recording of steps, each a kind and
+//! named raw files, as the tour's stops are:
+//!
+//! | step     | when                                   | files                              |
+//! |----------|----------------------------------------|------------------------------------|
+//! | `exec`   | execve has returned, nothing ran yet   | `maps`, `exe`, `entry`, `loader`   |
+//! | `call`   | an address-space syscall returned      | `maps`, `call`, `name`, `args`, `ret`, `ip`, `caller` |
+//! | `entry`  | the program reached AT_ENTRY           | `maps`, `entry`, `by`              |
+//! | `stop`   | the program stopped itself (group-stop)| `maps`, `signal`                   |
+//! | `exit`   | about to exit, the layout still whole  | `maps`, `call`                     |
+//! | `signal` | a signal on its way to the program     | `signal`                           |
+//! | `task`   | a new thread or process                | `child`, `birth`                   |
+//! | `end`    | a process has ended                    | `status`, `syscalls`               |
+//!
+//! The run keeps `segments`: the program headers of every ELF file that
+//! appeared in the maps (read when it appeared), one line each,
+//! `PATH<TAB>TYPE FLAGS OFFSET VADDR FILESZ MEMSZ` in hex, and `interp`,
+//! the program's PT_INTERP. The renderer ([`crate::traceview`]) reads only
+//! these.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::OsString;
+use std::io;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use procfs::elf::Elf;
+use procfs::trace::{Birth, Next, Spawn, StartError, Trace, What};
+use procfs::{Event, maps};
+
+use crate::run::Options;
+use crate::traceview::{self, View};
+
+/// Named raw files.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+#[derive(Clone, Debug, Default)]
+pub struct Step {
+    pub kind: &'static str,
+    pub pid: u32,
+    pub tid: u32,
+    pub files: Files,
+}
+
+impl Step {
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.files
+            .get(name)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TraceRun {
+    pub command: Vec<String>,
+    pub pid: u32,
+    pub steps: Vec<Step>,
+    pub files: Files,
+    /// How the first process ended.
+    pub status: Option<Event>,
+    /// The tour gave up waiting (the time limit).
+    pub hung: Option<Duration>,
+}
+
+impl TraceRun {
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.files
+            .get(name)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+/// Where the trace goes as it is collected, and what it does at a stop
+/// where the program waits (the pause).
+pub trait Watch {
+    /// A step was collected; the task is still stopped.
+    fn step(&mut self, run: &TraceRun, step: &Step) -> io::Result<()>;
+}
+
+fn put(files: &mut Files, name: &str, value: impl ToString) {
+    files.insert(name.into(), value.to_string().into_bytes());
+}
+
+/// The program headers of every ELF file in `text` (a maps file) not
+/// yet in `seen`, appended to `out`.
+fn segments_of_new_files(text: &str, seen: &mut HashSet<String>, out: &mut String) {
+    let Ok(now) = maps::parse(text) else { return };
+    for m in now {
+        if m.anonymous() || m.is_special() || !seen.insert(m.path.clone()) {
+            continue;
+        }
+        let Ok(elf) = Elf::read(Path::new(&m.path)) else {
+            continue;
+        };
+        for p in &elf.programs {
+            out.push_str(&format!(
+                "{}\t{:x} {:x} {:x} {:x} {:x} {:x}\n",
+                m.path, p.kind, p.flags, p.offset, p.vaddr, p.filesz, p.memsz
+            ));
+        }
+    }
+}
+
+/// The path of the mapping that holds `addr`, in the maps text.
+fn mapping_path(text: &str, addr: u64) -> String {
+    maps::parse(text)
+        .ok()
+        .and_then(|m| maps::containing(&m, addr).map(|m| m.path.clone()))
+        .unwrap_or_default()
+}
+
+/// Runs the trace to its end, handing each step to `watch`. At a
+/// group-stop the program is sent SIGCONT after `watch` returned, as the
+/// tour does for a demo's own stop.
+pub fn collect(
+    argv: &[OsString],
+    how: Spawn,
+    timeout: Duration,
+    watch: &mut dyn Watch,
+) -> Result<io::Result<TraceRun>, StartError> {
+    let interp = Elf::interpreter(Path::new(&argv[0]))
+        .ok()
+        .flatten()
+        .or_else(|| {
+            // A name found in $PATH.
+            std::env::var_os("PATH").and_then(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join(&argv[0]))
+                    .find(|f| f.is_file())
+                    .and_then(|f| Elf::interpreter(&f).ok().flatten())
+            })
+        });
+    let mut trace = Trace::start(argv, how)?;
+    let mut run = TraceRun {
+        command: argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        pid: trace.pid,
+        ..TraceRun::default()
+    };
+    if let Some(i) = interp {
+        let canonical = std::fs::canonicalize(&i)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| i.clone());
+        put(&mut run.files, "interp", i);
+        put(&mut run.files, "interp.path", canonical);
+    }
+    Ok(follow(&mut trace, &mut run, timeout, watch).map(|()| run))
+}
+
+fn follow(
+    trace: &mut Trace,
+    run: &mut TraceRun,
+    timeout: Duration,
+    watch: &mut dyn Watch,
+) -> io::Result<()> {
+    let mut seen = HashSet::new();
+    let mut segments = String::new();
+    loop {
+        let e = match trace.next(timeout) {
+            Next::Event(e) => e,
+            Next::Timeout => {
+                run.hung = Some(timeout);
+                trace.kill();
+                return Ok(());
+            }
+            Next::Done => return Ok(()),
+        };
+        let mut step = Step {
+            pid: e.pid,
+            tid: e.tid,
+            ..Step::default()
+        };
+        let f = &mut step.files;
+        let mut with_maps = true;
+        let mut group_stop = false;
+        step.kind = match &e.what {
+            What::Exec {
+                path,
+                entry,
+                loader,
+            } => {
+                put(f, "exe", path);
+                put(f, "entry", format!("{entry:#x}"));
+                put(f, "loader", u8::from(*loader));
+                "exec"
+            }
+            What::Call(c) => {
+                put(f, "call", c.strace());
+                put(f, "name", c.name);
+                let args: Vec<String> = c.args.iter().map(|a| format!("{a:#x}")).collect();
+                put(f, "args", args.join(" "));
+                put(f, "ret", c.ret.unwrap_or(0));
+                put(f, "ip", format!("{:#x}", c.ip));
+                "call"
+            }
+            What::Entry { addr, by } => {
+                put(f, "entry", format!("{addr:#x}"));
+                put(f, "by", by);
+                "entry"
+            }
+            What::Stopped(sig) => {
+                put(f, "signal", sig);
+                group_stop = true;
+                "stop"
+            }
+            What::Exit { call } => {
+                if let Some(c) = call {
+                    put(f, "call", c.strace());
+                }
+                "exit"
+            }
+            What::Signal(sig) => {
+                with_maps = false;
+                put(f, "signal", sig);
+                "signal"
+            }
+            What::Task { child, birth } => {
+                with_maps = false;
+                put(f, "child", child);
+                let b = match birth {
+                    Birth::Thread => "thread",
+                    Birth::Fork => "fork",
+                    Birth::Vfork => "vfork",
+                };
+                put(f, "birth", b);
+                "task"
+            }
+            What::Ended { status, syscalls } => {
+                with_maps = false;
+                put(f, "syscalls", syscalls);
+                let s = match status {
+                    Event::Exited(c) => format!("exited {c}"),
+                    Event::Killed(s) => format!("killed {s}"),
+                    Event::Stopped(s) => format!("stopped {s}"),
+                };
+                put(f, "status", s);
+                if e.pid == run.pid {
+                    run.status = Some(*status);
+                }
+                "end"
+            }
+        };
+        if with_maps {
+            match std::fs::read_to_string(format!("/proc/{}/maps", e.pid)) {
+                Ok(text) => {
+                    segments_of_new_files(&text, &mut seen, &mut segments);
+                    if let What::Call(c) = &e.what {
+                        put(f, "caller", mapping_path(&text, c.ip));
+                    }
+                    put(f, "maps", text);
+                }
+                Err(err) => put(
+                    f,
+                    "error",
+                    format!("cannot read /proc/{}/maps: {err}", e.pid),
+                ),
+            }
+            run.files
+                .insert("segments".into(), segments.clone().into_bytes());
+        }
+        watch.step(run, &step)?;
+        run.steps.push(step);
+        if group_stop {
+            let _ = procfs::child::raw_kill(e.pid as i32, procfs::child::SIGCONT);
+        }
+    }
+}
+
+/// cargo run adds its own directories to LD_LIBRARY_PATH (the target
+/// directory and the toolchain's libraries); a traced program should
+/// see the environment the user has, so those are taken out again.
+pub fn user_env(target: &Path) -> Vec<(OsString, OsString)> {
+    let ours = |dir: &str| {
+        Path::new(dir).starts_with(target)
+            || dir.contains("/lib/rustlib/")
+            || Path::new(dir).join("rustlib").is_dir()
+    };
+    std::env::vars_os()
+        .filter_map(|(k, v)| {
+            if k != "LD_LIBRARY_PATH" {
+                return Some((k, v));
+            }
+            let kept: Vec<&str> = v
+                .to_str()
+                .unwrap_or("")
+                .split(':')
+                .filter(|d| !d.is_empty() && !ours(d))
+                .collect();
+            (!kept.is_empty()).then(|| (k, kept.join(":").into()))
+        })
+        .collect()
+}
+
+/// `cargo tour --trace [OPTIONS] -- CMD [ARGS…]`. The exit status is the
+/// program's (128 + the signal that killed it), as a shell reports it;
+/// 127 and 126 when it cannot be started, 1 when ptrace is refused.
+pub fn main(
+    argv: &[String],
+    opts: &Options,
+    steps: Option<Vec<String>>,
+    target: &Path,
+) -> ExitCode {
+    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+    let how = Spawn {
+        no_aslr: opts.no_aslr,
+        env: Some(user_env(target)),
+    };
+    let mut out = io::stdout().lock();
+    let mut view = View::new(&mut out, opts.style);
+    view.raw = opts.raw;
+    view.diagram = opts.diagram;
+    view.pause = opts.pause;
+    if let Some(s) = steps {
+        view.steps = s;
+    }
+    let shown: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let setarch = if opts.no_aslr { "setarch -R " } else { "" };
+    let _ = writeln!(view.out, "$ {setarch}{}", shown.join(" "));
+    match collect(&argv, how, opts.timeout, &mut view) {
+        Err(e) => {
+            eprintln!("tour: --trace: {e}");
+            ExitCode::from(e.exit_code())
+        }
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("tour: --trace: {e}");
+            ExitCode::FAILURE
+        }
+        Ok(Ok(run)) => {
+            if traceview::summary(&mut view, &run).is_err() {
+                return ExitCode::SUCCESS;
+            }
+            match run.status {
+                Some(Event::Exited(c)) => ExitCode::from(c as u8),
+                Some(Event::Killed(s)) => ExitCode::from(128 + s as u8),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
