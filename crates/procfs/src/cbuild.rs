@@ -43,3 +43,22 @@ pub fn test_program(name: &str) -> PathBuf {
         .join("tests/c")
         .join(format!("{name}.c"))
 }
+
+/// A demo's release binary, built first (`cargo build --release -p NAME`)
+/// into the target directory of this workspace.
+pub fn release_demo(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let ok = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--release", "--quiet", "-p", name, "--target-dir"])
+        .arg(&target)
+        .status()
+        .expect("run cargo")
+        .success();
+    assert!(ok, "cargo build --release -p {name}");
+    target.join("release").join(name)
+}

@@ -4,7 +4,6 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use procfs::Event as Status;
@@ -113,17 +112,7 @@ fn bin_true_is_built_by_the_kernel_then_by_ld_so() {
 }
 
 fn demo(name: &str) -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "--release", "--quiet", "-p", name])
-        .status()
-        .ok()?;
-    assert!(status.success(), "building {name}");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    Some(target.join("release").join(name))
+    Some(procfs::cbuild::release_demo(name))
 }
 
 #[test]

@@ -250,7 +250,14 @@ fn main() -> ExitCode {
         return exec(&mut cli);
     }
     if let Some(cmd) = &cli.trace {
-        return trace::main(cmd, &cli.opts, cli.steps.clone(), &target_dir());
+        let shown: Vec<String> = cmd.iter().map(|w| shell_quote(w)).collect();
+        return trace::main(
+            cmd,
+            &shown.join(" "),
+            &cli.opts,
+            cli.steps.clone(),
+            &target_dir(),
+        );
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();

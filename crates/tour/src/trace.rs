@@ -300,6 +300,7 @@ pub fn user_env(target: &Path) -> Vec<(OsString, OsString)> {
 /// 127 and 126 when it cannot be started, 1 when ptrace is refused.
 pub fn main(
     argv: &[String],
+    shown: &str,
     opts: &Options,
     steps: Option<Vec<String>>,
     target: &Path,
@@ -317,12 +318,8 @@ pub fn main(
     if let Some(s) = steps {
         view.steps = s;
     }
-    let shown: Vec<String> = argv
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
     let setarch = if opts.no_aslr { "setarch -R " } else { "" };
-    let _ = writeln!(view.out, "$ {setarch}{}", shown.join(" "));
+    let _ = writeln!(view.out, "$ {setarch}{shown}");
     match collect(&argv, how, opts.timeout, &mut view) {
         Err(e) => {
             eprintln!("tour: --trace: {e}");

@@ -1,0 +1,434 @@
+//! `cargo tour --trace -- CMD` on real programs: /bin/true, our demos,
+//! C programs built here (killed by a signal, forking, threaded), the
+//! errors, and the tour killed mid-trace.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use procfs::cbuild::{c_program, release_demo, test_program};
+
+const TOUR: &str = env!("CARGO_BIN_EXE_tour");
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn trace(args: &[&str]) -> Output {
+    Command::new(TOUR)
+        .arg("--trace")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("TOUR_TIMEOUT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the tour")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The output cut at each step heading; entry 0 is the command line.
+fn steps(out: &str) -> Vec<&str> {
+    out.split("\n-- ").collect()
+}
+
+fn kinds(out: &str) -> Vec<&str> {
+    steps(out)[1..]
+        .iter()
+        .map(|s| s.split([',', ' ']).next().unwrap())
+        .collect()
+}
+
+fn summary(out: &str) -> &str {
+    out.lines()
+        .find(|l| l.starts_with("== trace: "))
+        .expect("summary")
+}
+
+#[test]
+fn bin_true_exec_then_ld_so_then_entry_then_exit() {
+    let o = trace(&["--", "/bin/true"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    let s = steps(&out);
+    assert!(s[1].starts_with("exec, pid "), "{}", s[1]);
+    let interp = procfs::elf::Elf::interpreter(Path::new("/bin/true"))
+        .unwrap()
+        .unwrap();
+    let interp = std::fs::canonicalize(interp).unwrap();
+    let base = interp.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        s[1].lines().any(|l| l.contains(&base)
+            && l.contains("kernel")
+            && l.contains("the dynamic linker: PT_LOAD")),
+        "the exec stop has the interpreter's lines:\n{}",
+        s[1]
+    );
+    assert!(!s[1].contains("libc.so"), "{}", s[1]);
+    assert!(
+        s.iter().any(|c| c.starts_with("call ")
+            && c.contains("ld.so: mmap(")
+            && c.contains("libc.so.6>")),
+        "ld.so maps libc.so.6"
+    );
+    let relro = s
+        .iter()
+        .find(|c| c.starts_with("call ") && c.contains("mprotect(") && c.contains("PROT_READ)"));
+    let relro = relro.expect("an mprotect to PROT_READ");
+    assert!(
+        relro.contains("rw-p -> r--p") && relro.contains("RELRO"),
+        "{relro}"
+    );
+    assert!(
+        s.iter()
+            .any(|c| c.contains("ld.so.cache") && c.lines().any(|l| l.starts_with("- ")))
+    );
+    assert!(s.iter().any(|c| c.contains("TLS + TCB")));
+    let k = kinds(&out);
+    let entry = k.iter().position(|&k| k == "entry").expect("entry");
+    let exit = k.iter().position(|&k| k == "exit").expect("exit");
+    assert!(entry < exit && exit == k.len() - 1, "{k:?}");
+    assert!(s[entry + 1].contains("int3"), "{}", s[entry + 1]);
+    assert!(summary(&out).contains(": exited 0; "), "{}", summary(&out));
+    // What ld.so does, not the environment cargo added.
+    assert!(!out.contains("/target/"), "cargo's LD_LIBRARY_PATH leaked");
+}
+
+#[test]
+fn our_stop_demo_has_no_address_space_call() {
+    let bin = release_demo("stop");
+    let o = trace(&["--", bin.to_str().unwrap(), "-q"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert_eq!(kinds(&out), ["exec", "entry", "stop", "exit"], "{out}");
+    assert!(out.contains("no interpreter"), "{out}");
+    assert!(out.contains("it stopped itself (SIGSTOP (19)"), "{out}");
+    assert!(
+        summary(&out).contains("0 changed the address space"),
+        "{out}"
+    );
+}
+
+#[test]
+fn our_mmap_demo_shows_exactly_its_calls() {
+    let bin = release_demo("mmap");
+    let o = trace(&["--steps", "call", "--", bin.to_str().unwrap(), "-q"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let calls: Vec<&str> = steps(&out)[1..]
+        .iter()
+        .map(|s| s.lines().next().unwrap())
+        .collect();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(
+        calls[0].contains("program: mmap(NULL, 536870912, PROT_READ|PROT_WRITE"),
+        "{calls:?}"
+    );
+    assert!(
+        calls[1].contains("program: mmap(NULL, 524288,"),
+        "{calls:?}"
+    );
+    assert!(calls[2].contains("program: munmap("), "{calls:?}");
+    assert!(
+        steps(&out)[3]
+            .lines()
+            .any(|l| l.starts_with("- ") && l.contains("512 MiB")),
+        "{out}"
+    );
+}
+
+#[test]
+fn steps_limit_what_is_shown() {
+    let o = trace(&["--steps", "exec,entry,exit", "--", "/bin/true"]);
+    let (out, _) = text(&o);
+    assert_eq!(kinds(&out), ["exec", "entry", "exit"]);
+    let o = trace(&["--steps", "exec,nonsense", "--", "/bin/true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("unknown step 'nonsense'"));
+}
+
+#[test]
+fn errors_exit_as_a_shell_would() {
+    let o = trace(&["--", "no-such-command-anywhere"]);
+    assert_eq!(o.status.code(), Some(127));
+    let (_, err) = text(&o);
+    assert!(
+        err.starts_with("tour: --trace: no-such-command-anywhere: command not found"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let o = trace(&["--", "/etc/passwd"]);
+    assert_eq!(o.status.code(), Some(126), "{}", text(&o).1);
+    let o = trace(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("--trace needs a command"));
+}
+
+#[test]
+fn a_setuid_program_is_refused() {
+    let dir = procfs::cbuild::TempDir(
+        std::env::temp_dir().join(format!("tour-setuid-{}", std::process::id())),
+    );
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let copy = dir.0.join("true");
+    std::fs::copy("/bin/true", &copy).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let o = trace(&["--", copy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let (out, err) = text(&o);
+    assert!(
+        err.contains("set-user-ID") && err.contains("not traced"),
+        "{err}"
+    );
+    assert!(!out.contains("-- exec"), "{out}");
+}
+
+#[test]
+fn a_program_killed_by_a_signal_is_reported() {
+    let Some((bin, _dir)) = c_program(&test_program("abort")) else {
+        return;
+    };
+    let o = trace(&["--", bin.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(128 + 6), "{out}");
+    assert!(out.contains("signal SIGABRT (6) delivered"), "{out}");
+    assert!(
+        out.contains("aborting"),
+        "the program's stdout is ours: {out}"
+    );
+    let last = *steps(&out).last().unwrap();
+    assert!(
+        last.starts_with("exit, ") && last.contains("dying (no exit_group"),
+        "{last}"
+    );
+    assert!(summary(&out).contains("killed by SIGABRT (6)"));
+}
+
+#[test]
+fn a_forked_child_is_followed_and_labelled() {
+    let Some((bin, _dir)) = c_program(&test_program("forks")) else {
+        return;
+    };
+    let o = trace(&["--", bin.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let fork = out
+        .lines()
+        .find(|l| l.contains(": fork "))
+        .expect("a fork line");
+    let child = fork
+        .split(": fork ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    let call = steps(&out)
+        .into_iter()
+        .find(|s| s.contains(&format!("pid {child} (forked), libc: mmap(NULL, 65536")))
+        .unwrap_or_else(|| panic!("the child's mmap: {out}"));
+    // Only the new line: the child's copy of the parent's layout is known.
+    assert_eq!(
+        call.lines().filter(|l| l.starts_with("+ ")).count(),
+        1,
+        "{call}"
+    );
+    assert!(
+        out.contains(&format!("pid {child} (forked): exited 3")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_second_thread_is_followed() {
+    let Some((bin, _dir)) = c_program(&test_program("threads")) else {
+        return;
+    };
+    let o = trace(&["--", bin.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(": thread "))
+        .expect("a thread line");
+    let tid = line
+        .split(": thread ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(
+        out.contains("a thread's stack (pthread_create), with a guard page below it"),
+        "{out}"
+    );
+    assert!(out.contains("guard page, PROT_NONE"), "{out}");
+    assert!(
+        steps(&out).iter().any(
+            |s| s.contains(&format!("thread {tid}, libc: mmap(")) && s.contains("malloc arena")
+        ),
+        "the thread's malloc makes an arena: {out}"
+    );
+}
+
+/// The tour running in the background, its stdout read line by line.
+struct Live {
+    child: Child,
+    lines: Receiver<String>,
+    seen: String,
+}
+
+impl Live {
+    fn start(args: &[&str]) -> Live {
+        let mut child = Command::new(TOUR)
+            .arg("--trace")
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if send.send(l).is_err() {
+                    return;
+                }
+            }
+        });
+        Live {
+            child,
+            lines,
+            seen: String::new(),
+        }
+    }
+
+    fn until(&mut self, what: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        while let Ok(l) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen += &l;
+            self.seen += "\n";
+            if l.contains(what) {
+                return l;
+            }
+        }
+        panic!("no {what:?} in:\n{}", self.seen);
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `pid` is gone (a zombie nobody reaps counts as gone).
+fn assert_gone(pid: u32) {
+    let deadline = Instant::now() + PATIENCE;
+    while let Ok(s) = procfs::stat::read(pid) {
+        if s.state == 'Z' || s.state == 'X' {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pid {pid} left behind, state {}",
+            s.state
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn killed_mid_trace(sig: i32, pause: bool) {
+    // `; exit`: sh forks sleep (a second traced process) instead of
+    // becoming it; the second exec is sleep's.
+    let mut args = vec!["--", "sh", "-c", "sleep 100; exit"];
+    if pause {
+        args.insert(0, "--pause");
+    }
+    let mut live = Live::start(&args);
+    let sh: u32 = live
+        .until("-- exec, pid ")
+        .split("pid ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut sleep = None;
+    if pause {
+        live.until("paused: pid");
+    } else {
+        // dash starts sleep with vfork, other shells with fork.
+        let fork = live.until("fork ");
+        sleep = fork
+            .split("fork ")
+            .nth(1)
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .parse()
+            .ok();
+        assert!(sleep.is_some(), "{fork}");
+        live.until("-- exec, pid ");
+    }
+    assert_eq!(procfs::child::raw_kill(live.child.id() as i32, sig), 0);
+    let status = live.child.wait().unwrap();
+    assert!(!status.success(), "signal {sig}: {status}");
+    assert_gone(sh);
+    if let Some(s) = sleep {
+        assert_gone(s);
+    }
+}
+
+#[test]
+fn sigkill_mid_trace_leaves_nothing() {
+    killed_mid_trace(procfs::child::SIGKILL, false);
+}
+
+#[test]
+fn sigterm_mid_trace_leaves_nothing() {
+    killed_mid_trace(procfs::child::SIGTERM, false);
+}
+
+#[test]
+fn sigint_mid_trace_leaves_nothing() {
+    killed_mid_trace(2, false);
+}
+
+#[test]
+fn sighup_mid_trace_leaves_nothing() {
+    killed_mid_trace(1, false);
+}
+
+#[test]
+fn sigkill_while_paused_in_a_trace_leaves_nothing() {
+    killed_mid_trace(procfs::child::SIGKILL, true);
+}
+
+#[test]
+fn a_trace_that_hangs_meets_the_time_limit() {
+    let o = Command::new(TOUR)
+        .args(["--trace", "--", "sleep", "100"])
+        .env("NO_COLOR", "1")
+        .env("TOUR_TIMEOUT", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(summary(&out).contains("within 1 s: killed"), "{out}");
+}
