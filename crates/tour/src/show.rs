@@ -2,23 +2,88 @@
 //! annotation, the addresses the demo printed pointed at their lines,
 //! and the per-demo summary.
 
+use std::collections::HashSet;
+
 use procfs::Mapping;
 
 use crate::annotate::{self, Context, Point};
 use crate::diagram::USER_TOP;
 use crate::diff::{self, Line, Mark};
+use crate::fit;
 use crate::style::{self, Style};
 
 /// Width of the name column.
 const NAME: usize = 14;
 
-/// The annotated maps of one stop, marked against `before`.
+/// How the table is laid out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Layout {
+    /// Fit the rows to this many columns.
+    pub width: Option<usize>,
+    /// Every annotation at every stop, not only where it is new.
+    pub explain_all: bool,
+}
+
+/// Which annotations a demo's table has shown: a mapping (its file or,
+/// anonymous, its start, and its permissions) with its words.
+pub type Explained = HashSet<String>;
+
+fn explained_key(m: &Mapping, words: &str) -> String {
+    let which = if m.path.is_empty() {
+        format!("{:x}", m.start)
+    } else {
+        m.path.clone()
+    };
+    format!("{which}|{}|{words}", m.perms)
+}
+
+/// One table row: `prefix` and its `note`, fitted to the layout's width
+/// (continuation lines indented under the note), each line in colour.
+pub fn row(prefix: &str, note: &str, mark: Mark, st: Style, width: Option<usize>) -> String {
+    let paint = |t: &str| match mark {
+        Mark::Added => st.added(t),
+        Mark::Removed => st.removed(t),
+        Mark::Changed => st.changed(t),
+        Mark::Same if note.is_empty() => st.dim(t),
+        Mark::Same => t.to_string(),
+    };
+    let used = fit::visible(prefix);
+    let fits = width.is_none_or(|w| used + note.chars().count() <= w);
+    if note.is_empty() || fits {
+        return paint(format!("{prefix}{}", st.dim(note)).trim_end()) + "\n";
+    }
+    let w = width.unwrap_or(usize::MAX);
+    let mut out = String::new();
+    let (mut head, indent, parts) = if w.saturating_sub(used) >= fit::MIN_COLUMN {
+        let room = w - used;
+        (prefix.to_string(), used, fit::pieces(note, room, room))
+    } else {
+        // Too narrow for a column: the words go below the row.
+        let indent = 4.min(w / 4);
+        out += &paint(prefix.trim_end());
+        out += "\n";
+        let room = w - indent;
+        (" ".repeat(indent), indent, fit::pieces(note, room, room))
+    };
+    for p in &parts {
+        out += &paint(&format!("{head}{}", st.dim(p)));
+        out += "\n";
+        head = " ".repeat(indent);
+    }
+    out
+}
+
+/// The annotated maps of one stop, marked against `before`. A line's
+/// annotation is given where it is new in the demo (`explained` keeps
+/// those given) or changed; a line seen before shows without it.
 pub fn maps(
     lines: &[Line],
     ctx: &Context,
     points: &[Point],
     marks_stack: bool,
     st: Style,
+    layout: Layout,
+    explained: &mut Explained,
 ) -> String {
     // As wide as user-space addresses; [vsyscall]'s kernel address sticks out.
     let width = lines
@@ -30,29 +95,30 @@ pub fn maps(
     let mut out = String::new();
     for l in lines {
         let m = &l.now;
-        let mut note = annotate::annotate(m, ctx);
-        match l.mark {
-            Mark::Changed => note = format!("{} | {note}", l.delta()),
-            Mark::Removed => note = format!("unmapped | {note}"),
-            _ => {}
-        }
-        let text = format!(
-            "{} {:<range$} {} {:>9}  {:<NAME$} {}",
+        let words = annotate::annotate(m, ctx);
+        let new = if l.mark == Mark::Removed {
+            layout.explain_all
+        } else {
+            explained.insert(explained_key(m, &words)) || layout.explain_all
+        };
+        let note = match (l.mark, new) {
+            (Mark::Changed, true) => format!("{} | {words}", l.delta()),
+            (Mark::Changed, false) => l.delta(),
+            (Mark::Removed, true) => format!("unmapped | {words}"),
+            (Mark::Removed, false) => "unmapped".into(),
+            (_, true) => words,
+            (_, false) => String::new(),
+        };
+        let prefix = format!(
+            "{} {:<range$} {} {:>9}  {:<NAME$} ",
             l.mark.symbol(),
             format!("{:08x}-{:08x}", m.start, m.end),
             m.perms,
             style::size(m.size()),
             annotate::short_name(m),
-            st.dim(&note),
             range = 2 * width + 1
         );
-        out += &match l.mark {
-            Mark::Added => st.added(&text),
-            Mark::Removed => st.removed(&text),
-            Mark::Changed => st.changed(&text),
-            Mark::Same => text,
-        };
-        out += "\n";
+        out += &row(&prefix, &note, l.mark, st, layout.width);
         if l.mark == Mark::Removed {
             continue;
         }
@@ -148,6 +214,8 @@ mod tests {
             &[],
             false,
             Style::default(),
+            Layout::default(),
+            &mut Explained::new(),
         );
         let rows: Vec<&str> = text.lines().collect();
         assert_eq!(rows.len(), now.len());
@@ -173,6 +241,8 @@ mod tests {
             &pts,
             false,
             Style::default(),
+            Layout::default(),
+            &mut Explained::new(),
         );
         let rows: Vec<&str> = text.lines().collect();
         assert!(rows[6].contains("[stack]"));
@@ -186,6 +256,91 @@ mod tests {
             text.contains("! wild (mmap) at 0x10 is in no mapping"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn annotations_once_then_only_when_changed_and_fitted() {
+        let a = maps::parse(STOP).unwrap();
+        let mut b = a.clone();
+        b[6].start -= 0x1000;
+        let mut seen = Explained::new();
+        let layout = Layout {
+            width: Some(100),
+            explain_all: false,
+        };
+        let show = |before: Option<&[Mapping]>, now: &[Mapping], seen: &mut Explained| {
+            let ctx = Context::default();
+            maps(
+                &diff::diff(before, now),
+                &ctx,
+                &[],
+                false,
+                Style::default(),
+                layout,
+                seen,
+            )
+        };
+        let first = show(None, &a, &mut seen);
+        assert!(first.contains("grows down"), "{first}");
+        assert!(first.lines().all(|l| l.chars().count() <= 100), "{first}");
+        // Continuations sit under the annotation column, 59 characters in.
+        let rows: Vec<&str> = first.lines().collect();
+        let vvar = rows.iter().position(|l| l.contains("[vvar] ")).unwrap();
+        let cont = rows[vvar + 1];
+        assert!(cont.starts_with(&" ".repeat(59)), "{first}");
+        assert!(cont.as_bytes()[59] != b' ', "{first}");
+        // At 80 the column would be 21 wide: the words go below the row.
+        let narrow = Layout {
+            width: Some(80),
+            explain_all: false,
+        };
+        let ctx = Context::default();
+        let below = maps(
+            &diff::diff(None, &a),
+            &ctx,
+            &[],
+            false,
+            Style::default(),
+            narrow,
+            &mut Explained::new(),
+        );
+        assert!(below.lines().all(|l| l.chars().count() <= 80), "{below}");
+        assert!(
+            below
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("    a file mapped"),
+            "{below}"
+        );
+        let second = show(Some(&a), &b, &mut seen);
+        assert!(!second.contains("grows down"), "said once: {second}");
+        assert!(!second.contains("kernel data"), "{second}");
+        let stack = second.lines().find(|l| l.contains("[stack]")).unwrap();
+        assert!(
+            stack.ends_with("132 KiB -> 136 KiB, +4 KiB (grew down)"),
+            "{stack}"
+        );
+        let vvar = second.lines().find(|l| l.contains("[vvar]")).unwrap();
+        assert!(vvar.ends_with("[vvar]"), "no trailing blanks: {vvar:?}");
+        let all = Layout {
+            width: None,
+            explain_all: true,
+        };
+        let every = maps(
+            &diff::diff(Some(&a), &b),
+            &Context::default(),
+            &[],
+            false,
+            Style::default(),
+            all,
+            &mut seen,
+        );
+        assert!(
+            every.contains("(grew down) | main thread's stack"),
+            "{every}"
+        );
+        assert_eq!(every.lines().count(), a.len(), "one line each: {every}");
     }
 
     #[test]

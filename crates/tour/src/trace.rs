@@ -1,6 +1,7 @@
-//! `cargo tour --trace -- CMD [ARGS…]`: the collector. It starts CMD
-//! under procfs's tracer and makes a recording of steps, each a kind and
-//! named raw files, as the tour's stops are:
+//! `cargo tour --trace -- CMD [ARGS…]`: a collector. It starts CMD under
+//! procfs's tracer and makes a recording ([`crate::record`]): one run
+//! whose stops are the steps of the trace, each a kind and named raw
+//! files (every step also has `pid` and `tid`):
 //!
 //! | step     | when                                   | files                              |
 //! |----------|----------------------------------------|------------------------------------|
@@ -13,71 +14,28 @@
 //! | `task`   | a new thread or process                | `child`, `birth`                   |
 //! | `end`    | a process has ended                    | `status`, `syscalls`               |
 //!
-//! The run keeps `segments`: the program headers of every ELF file that
-//! appeared in the maps (read when it appeared), one line each,
-//! `PATH<TAB>TYPE FLAGS OFFSET VADDR FILESZ MEMSZ` in hex, and `interp`,
-//! the program's PT_INTERP. The renderer ([`crate::traceview`]) reads only
-//! these.
+//! The run keeps `trace` (the command, one word a line), `segments`: the
+//! program headers of every ELF file that appeared in the maps (read when
+//! it appeared), one line each, `PATH<TAB>TYPE FLAGS OFFSET VADDR FILESZ
+//! MEMSZ` in hex, and `interp`, the program's PT_INTERP (`interp.path`
+//! with links resolved, as maps names it). The renderer
+//! ([`crate::traceview`]) reads only these; `--save` and `--replay` keep
+//! and show a trace like any recording.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use procfs::elf::Elf;
 use procfs::trace::{Birth, Next, Spawn, StartError, Trace, What};
 use procfs::{Event, maps};
 
+use crate::record::{DemoRun, Files, Hung, Recording, Stop, Watch};
 use crate::run::Options;
-use crate::traceview::{self, View};
-
-/// Named raw files.
-pub type Files = BTreeMap<String, Vec<u8>>;
-
-#[derive(Clone, Debug, Default)]
-pub struct Step {
-    pub kind: &'static str,
-    pub pid: u32,
-    pub tid: u32,
-    pub files: Files,
-}
-
-impl Step {
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.files
-            .get(name)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct TraceRun {
-    pub command: Vec<String>,
-    pub pid: u32,
-    pub steps: Vec<Step>,
-    pub files: Files,
-    /// How the first process ended.
-    pub status: Option<Event>,
-    /// The tour gave up waiting (the time limit).
-    pub hung: Option<Duration>,
-}
-
-impl TraceRun {
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.files
-            .get(name)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    }
-}
-
-/// Where the trace goes as it is collected, and what it does at a stop
-/// where the program waits (the pause).
-pub trait Watch {
-    /// A step was collected; the task is still stopped.
-    fn step(&mut self, run: &TraceRun, step: &Step) -> io::Result<()>;
-}
+use crate::traceview::View;
 
 fn put(files: &mut Files, name: &str, value: impl ToString) {
     files.insert(name.into(), value.to_string().into_bytes());
@@ -116,10 +74,11 @@ fn mapping_path(text: &str, addr: u64) -> String {
 /// tour does for a demo's own stop.
 pub fn collect(
     argv: &[OsString],
+    shown: &str,
     how: Spawn,
     timeout: Duration,
     watch: &mut dyn Watch,
-) -> Result<io::Result<TraceRun>, StartError> {
+) -> Result<io::Result<DemoRun>, StartError> {
     let interp = Elf::interpreter(Path::new(&argv[0]))
         .ok()
         .flatten()
@@ -132,15 +91,24 @@ pub fn collect(
                     .and_then(|f| Elf::interpreter(&f).ok().flatten())
             })
         });
+    let started = Instant::now();
     let mut trace = Trace::start(argv, how)?;
-    let mut run = TraceRun {
-        command: argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+    let words: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut run = DemoRun {
+        name: Path::new(&words[0])
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        about: "a trace".into(),
+        args: words[1..].to_vec(),
+        command: shown.into(),
         pid: trace.pid,
-        ..TraceRun::default()
+        ..DemoRun::default()
     };
+    put(&mut run.files, "trace", words.join("\n"));
     if let Some(i) = interp {
         let canonical = std::fs::canonicalize(&i)
             .map(|p| p.to_string_lossy().into_owned())
@@ -148,12 +116,16 @@ pub fn collect(
         put(&mut run.files, "interp", i);
         put(&mut run.files, "interp.path", canonical);
     }
-    Ok(follow(&mut trace, &mut run, timeout, watch).map(|()| run))
+    let result = watch
+        .started(&run)
+        .and_then(|()| follow(&mut trace, &mut run, timeout, watch));
+    run.took = started.elapsed();
+    Ok(result.and_then(|()| watch.ended(&run)).map(|()| run))
 }
 
 fn follow(
     trace: &mut Trace,
-    run: &mut TraceRun,
+    run: &mut DemoRun,
     timeout: Duration,
     watch: &mut dyn Watch,
 ) -> io::Result<()> {
@@ -163,21 +135,19 @@ fn follow(
         let e = match trace.next(timeout) {
             Next::Event(e) => e,
             Next::Timeout => {
-                run.hung = Some(timeout);
+                run.hung = Some(Hung::NoStop(timeout));
                 trace.kill();
                 return Ok(());
             }
             Next::Done => return Ok(()),
         };
-        let mut step = Step {
-            pid: e.pid,
-            tid: e.tid,
-            ..Step::default()
-        };
+        let mut step = Stop::default();
         let f = &mut step.files;
+        put(f, "pid", e.pid);
+        put(f, "tid", e.tid);
         let mut with_maps = true;
         let mut group_stop = false;
-        step.kind = match &e.what {
+        let kind = match &e.what {
             What::Exec {
                 path,
                 entry,
@@ -244,6 +214,8 @@ fn follow(
                 "end"
             }
         };
+        step.kind = kind.into();
+        step.title = kind.into();
         if with_maps {
             match std::fs::read_to_string(format!("/proc/{}/maps", e.pid)) {
                 Ok(text) => {
@@ -262,8 +234,8 @@ fn follow(
             run.files
                 .insert("segments".into(), segments.clone().into_bytes());
         }
-        watch.step(run, &step)?;
-        run.steps.push(step);
+        run.stops.push(step.clone());
+        watch.stopped(run, &step)?;
         if group_stop {
             let _ = procfs::child::raw_kill(e.pid as i32, procfs::child::SIGCONT);
         }
@@ -304,6 +276,7 @@ pub fn main(
     opts: &Options,
     steps: Option<Vec<String>>,
     target: &Path,
+    save: Option<&Path>,
 ) -> ExitCode {
     let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
     let how = Spawn {
@@ -311,16 +284,11 @@ pub fn main(
         env: Some(user_env(target)),
     };
     let mut out = io::stdout().lock();
-    let mut view = View::new(&mut out, opts.style);
-    view.raw = opts.raw;
-    view.diagram = opts.diagram;
-    view.pause = opts.pause;
-    if let Some(s) = steps {
-        view.steps = s;
-    }
+    let mut view = View::with(&mut out, opts, steps);
     let setarch = if opts.no_aslr { "setarch -R " } else { "" };
-    let _ = writeln!(view.out, "$ {setarch}{shown}");
-    match collect(&argv, how, opts.timeout, &mut view) {
+    let shown = format!("$ {setarch}{shown}");
+    view.live = true;
+    match collect(&argv, &shown, how, opts.timeout, &mut view) {
         Err(e) => {
             eprintln!("tour: --trace: {e}");
             ExitCode::from(e.exit_code())
@@ -331,8 +299,13 @@ pub fn main(
             ExitCode::FAILURE
         }
         Ok(Ok(run)) => {
-            if traceview::summary(&mut view, &run).is_err() {
-                return ExitCode::SUCCESS;
+            if let Some(dir) = save {
+                let mut rec = Recording::new(crate::record::collect_host());
+                rec.runs.push(run.clone());
+                if let Err(e) = rec.save(dir) {
+                    eprintln!("tour: --save {}: {e}", dir.display());
+                    return ExitCode::FAILURE;
+                }
             }
             match run.status {
                 Some(Event::Exited(c)) => ExitCode::from(c as u8),

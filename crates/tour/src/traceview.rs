@@ -16,10 +16,10 @@ use procfs::maps;
 
 use crate::annotate::{self, Context};
 use crate::diff::{self, Line, Mark};
-use crate::run::signal_name;
+use crate::record::{DemoRun, Hung, Stop, Watch};
 use crate::style::{self, Style};
-use crate::trace::{Step, TraceRun, Watch};
-use crate::{demos, diagram};
+use crate::term::signal_name;
+use crate::{demos, diagram, fit, show};
 
 const PAGE: u64 = 4096;
 /// A malloc arena of a thread reserves HEAP_MAX_SIZE, 64 MiB on 64-bit
@@ -50,6 +50,10 @@ pub struct View<'a> {
     fs: HashMap<u32, HashSet<u64>>,
     /// Per process: the program's path (from its exec step).
     exe: HashMap<u32, String>,
+    /// Fit lines to this many columns (`None`: as they are).
+    pub width: Option<usize>,
+    /// A live trace: the pid at a pause is a process to look at.
+    pub live: bool,
     /// Steps printed, calls seen (per who).
     pub shown: usize,
     pub calls: Vec<String>,
@@ -69,14 +73,35 @@ impl<'a> View<'a> {
             made: HashMap::new(),
             fs: HashMap::new(),
             exe: HashMap::new(),
+            width: None,
+            live: false,
             shown: 0,
             calls: Vec::new(),
         }
     }
 }
 
+impl<'a> View<'a> {
+    /// As the options say (`--raw`, `--diagram`, `--pause`, `--steps`).
+    pub fn with(
+        out: &'a mut dyn Write,
+        opts: &crate::run::Options,
+        steps: Option<Vec<String>>,
+    ) -> View<'a> {
+        let mut view = View::new(out, opts.style);
+        view.raw = opts.raw;
+        view.diagram = opts.diagram;
+        view.pause = opts.pause;
+        view.width = opts.width;
+        if let Some(s) = steps {
+            view.steps = s;
+        }
+        view
+    }
+}
+
 /// The program headers the collector read, by path.
-fn segments(run: &TraceRun) -> HashMap<String, Vec<ProgramHeader>> {
+fn segments(run: &DemoRun) -> HashMap<String, Vec<ProgramHeader>> {
     let mut all: HashMap<String, Vec<ProgramHeader>> = HashMap::new();
     for line in run.text("segments").unwrap_or_default().lines() {
         let Some((path, rest)) = line.rsplit_once('\t') else {
@@ -107,7 +132,7 @@ fn base_name(path: &str) -> &str {
 }
 
 /// Who made a call, by the file its `syscall` instruction is in.
-fn who(caller: &str, run: &TraceRun, exe: &str) -> String {
+fn who(caller: &str, run: &DemoRun, exe: &str) -> String {
     let interp = run.text("interp.path").unwrap_or_default();
     if caller.is_empty() {
         "anonymous code".into()
@@ -134,7 +159,7 @@ impl View<'_> {
         all: &[Mapping],
         pid: u32,
         segs: &HashMap<String, Vec<ProgramHeader>>,
-        run: &TraceRun,
+        run: &DemoRun,
     ) -> String {
         let exe = self.exe.get(&pid).cloned().unwrap_or_default();
         let interp = run.text("interp.path").unwrap_or_default();
@@ -234,7 +259,7 @@ impl View<'_> {
 
     /// The lines (all, or only the changed ones) with their words; `all`
     /// is every line of the maps now, the context the words need.
-    fn table(&mut self, lines: &[Line], all: &[Mapping], pid: u32, run: &TraceRun) -> String {
+    fn table(&mut self, lines: &[Line], all: &[Mapping], pid: u32, run: &DemoRun) -> String {
         let segs = segments(run);
         let width = lines
             .iter()
@@ -259,24 +284,17 @@ impl View<'_> {
                 _ => {}
             }
             let by = self.made.get(&(pid, m.start)).cloned().unwrap_or_default();
-            let text = format!(
-                "{} {:<range$} {} {:>9}  {:<NAME$} {:<WHO$} {}",
+            let prefix = format!(
+                "{} {:<range$} {} {:>9}  {:<NAME$} {:<WHO$} ",
                 l.mark.symbol(),
                 format!("{:08x}-{:08x}", m.start, m.end),
                 m.perms,
                 style::size(m.size()),
                 annotate::short_name(m),
                 by,
-                self.st.dim(&note),
                 range = 2 * width + 1
             );
-            out += &match l.mark {
-                Mark::Added => self.st.added(&text),
-                Mark::Removed => self.st.removed(&text),
-                Mark::Changed => self.st.changed(&text),
-                Mark::Same => text,
-            };
-            out += "\n";
+            out += &show::row(&prefix, &note, l.mark, self.st, self.width);
         }
         out
     }
@@ -295,10 +313,17 @@ impl View<'_> {
         if !self.pause {
             return Ok(());
         }
-        writeln!(
-            self.out,
-            "\n  paused: pid {pid} stays stopped (traced by the tour, so gdb cannot attach; pmap -X {pid}, cat /proc/{pid}/smaps work). Enter continues."
-        )?;
+        if self.live {
+            writeln!(
+                self.out,
+                "\n  paused: pid {pid} stays stopped (traced by the tour, so gdb cannot attach; pmap -X {pid}, cat /proc/{pid}/smaps work). Enter continues."
+            )?;
+        } else {
+            writeln!(
+                self.out,
+                "\n  paused: a recorded step of pid {pid} (a replay: no process to look at). Enter continues."
+            )?;
+        }
         self.out.flush()?;
         let mut line = String::new();
         if io::stdin().lock().read_line(&mut line)? == 0 {
@@ -308,15 +333,10 @@ impl View<'_> {
         Ok(())
     }
 
-    fn full(
-        &mut self,
-        title: &str,
-        step: &Step,
-        now: &[Mapping],
-        run: &TraceRun,
-    ) -> io::Result<()> {
-        let pid = step.pid;
-        writeln!(self.out, "\n{}", self.st.bold(title))?;
+    fn full(&mut self, title: &str, step: &Stop, now: &[Mapping], run: &DemoRun) -> io::Result<()> {
+        let pid = ids(step).0;
+        let head = fit::lines(&self.st.bold(title), self.width);
+        write!(self.out, "\n{head}\n")?;
         let before = self.last_full.get(&pid).cloned();
         let lines = diff::diff(before.as_deref(), now);
         if self.raw {
@@ -326,18 +346,18 @@ impl View<'_> {
             write!(self.out, "{t}")?;
         }
         if self.diagram {
-            write!(self.out, "\n{}", diagram::draw(&lines, self.st))?;
+            write!(self.out, "\n{}", diagram::draw(&lines, self.st, self.width))?;
         }
         self.last_full.insert(pid, now.to_vec());
         self.shown += 1;
         self.pause_here(pid)
     }
 
-    fn label(&self, step: &Step, run: &TraceRun) -> String {
-        if step.pid == run.pid {
-            format!("pid {}", step.pid)
+    fn label(&self, pid: u32, run: &DemoRun) -> String {
+        if pid == run.pid {
+            format!("pid {pid}")
         } else {
-            format!("pid {} (forked)", step.pid)
+            format!("pid {pid} (forked)")
         }
     }
 }
@@ -404,18 +424,32 @@ fn segment_words(m: &Mapping, all: &[Mapping], segs: &[ProgramHeader], role: &st
     format!("{head}: {what}")
 }
 
+/// The `pid` and `tid` files of a step.
+fn ids(step: &Stop) -> (u32, u32) {
+    let n = |f| step.text(f).and_then(|t| t.parse().ok()).unwrap_or(0);
+    (n("pid"), n("tid"))
+}
+
 impl Watch for View<'_> {
-    fn step(&mut self, run: &TraceRun, step: &Step) -> io::Result<()> {
+    fn started(&mut self, run: &DemoRun) -> io::Result<()> {
+        writeln!(self.out, "{}", run.command)
+    }
+
+    fn ended(&mut self, run: &DemoRun) -> io::Result<()> {
+        summary(self, run)
+    }
+
+    fn stopped(&mut self, run: &DemoRun, step: &Stop) -> io::Result<()> {
         let now = step
             .text("maps")
             .and_then(|t| maps::parse(&t).ok())
             .unwrap_or_default();
-        let pid = step.pid;
-        let label = self.label(step, run);
+        let (pid, tid) = ids(step);
+        let label = self.label(pid, run);
         if let Some(err) = step.text("error") {
             writeln!(self.out, "tour: {err}")?;
         }
-        match step.kind {
+        match step.kind.as_str() {
             "exec" => {
                 let exe = step.text("exe").unwrap_or_default();
                 self.exe.insert(pid, exe.clone());
@@ -458,19 +492,17 @@ impl Watch for View<'_> {
                 self.remember(pid, &now, &by);
                 if self.wants("call") {
                     let call = step.text("call").unwrap_or_default();
-                    let thread = if step.tid != pid {
-                        format!(", thread {}", step.tid)
+                    let thread = if tid != pid {
+                        format!(", thread {}", tid)
                     } else {
                         String::new()
                     };
-                    writeln!(
-                        self.out,
-                        "\n{}",
-                        self.st.bold(&format!(
-                            "-- call {}, {label}{thread}, {by}: {call}",
-                            self.calls.len()
-                        ))
-                    )?;
+                    let head = format!(
+                        "-- call {}, {label}{thread}, {by}: {call}",
+                        self.calls.len()
+                    );
+                    let head = fit::lines(&self.st.bold(&head), self.width);
+                    write!(self.out, "\n{head}\n")?;
                     let lines = diff::changes(&before, &now);
                     if lines.is_empty() {
                         let why = match step.text("name").as_deref() {
@@ -593,21 +625,21 @@ impl Watch for View<'_> {
 }
 
 /// The last lines: how it ended and what it took.
-pub fn summary(view: &mut View, run: &TraceRun) -> io::Result<()> {
+pub fn summary(view: &mut View, run: &DemoRun) -> io::Result<()> {
     let end = run
-        .steps
+        .stops
         .iter()
         .rev()
-        .find(|s| s.kind == "end" && s.pid == run.pid);
+        .find(|s| s.kind == "end" && ids(s).0 == run.pid);
     let syscalls = end
         .and_then(|s| s.text("syscalls"))
         .unwrap_or_else(|| "?".into());
     let how = match run.status {
         Some(procfs::Event::Exited(c)) => format!("exited {c}"),
         Some(procfs::Event::Killed(s)) => format!("killed by {}", signal_name(s)),
-        _ if run.hung.is_some() => format!(
+        _ if let Some(Hung::NoStop(t) | Hung::NoSleep(t)) = run.hung => format!(
             "neither ended nor changed its address space within {} s: killed",
-            run.hung.unwrap_or_default().as_secs_f64()
+            t.as_secs_f64()
         ),
         _ => "did not finish".into(),
     };
@@ -621,7 +653,7 @@ pub fn summary(view: &mut View, run: &TraceRun) -> io::Result<()> {
     let by: Vec<String> = by.iter().map(|(w, n)| format!("{w} {n}")).collect();
     let text = format!(
         "\n== trace: {}: {how}; {syscalls} syscalls, {} changed the address space ({}); {} steps shown",
-        run.command.join(" "),
+        run.command.trim_start_matches("$ "),
         view.calls.len(),
         if by.is_empty() {
             "none".to_string()
@@ -631,7 +663,7 @@ pub fn summary(view: &mut View, run: &TraceRun) -> io::Result<()> {
         view.shown
     );
     writeln!(view.out, "{}", view.st.bold(&text))?;
-    if let Some(d) = demos::find(base_name(&run.command[0])) {
+    if let Some(d) = demos::find(&run.name) {
         writeln!(view.out, "   {}", d.lesson)?;
     }
     view.out.flush()

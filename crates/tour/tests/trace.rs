@@ -432,3 +432,24 @@ fn a_trace_that_hangs_meets_the_time_limit() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(summary(&out).contains("within 1 s: killed"), "{out}");
 }
+
+#[test]
+fn a_saved_trace_replays_as_it_was_shown() {
+    let dir = procfs::cbuild::TempDir(std::env::temp_dir().join(format!(
+        "tour-trace-save-{}",
+        std::process::id()
+    )));
+    let o = trace(&["--save", dir.0.to_str().unwrap(), "--", "/bin/true"]);
+    let (live, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{live}");
+    assert!(dir.0.join("true/1/maps").is_file(), "the exec step's maps");
+    let o = Command::new(TOUR)
+        .args(["--replay", dir.0.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (replayed, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(replayed.starts_with(&live), "live:\n{live}\nreplayed:\n{replayed}");
+}
