@@ -14,6 +14,7 @@
 
 mod annotate;
 mod bench;
+mod compare;
 mod demos;
 mod diagram;
 mod diff;
@@ -39,7 +40,8 @@ use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
                   [--list] [--save DIR | --replay DIR] [DEMO...]
-       cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]";
+       cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]
+       cargo tour --compare [LESSON]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -59,6 +61,9 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              re-protects memory (who made it, what it is), the entry
              point, the exit; exits with the program's status
   --steps LIST  with --trace, only these steps (exec,call,entry,stop,exit)
+  --compare [LESSON]  the lesson (stop) as our demo, C with glibc (dynamic,
+             static) and Rust with std, side by side: sizes, maps lines,
+             syscalls, faults, memory, time
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
 Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
@@ -99,6 +104,8 @@ struct Cli {
     trace: Option<Vec<String>>,
     /// `--steps LIST` of --trace.
     steps: Option<Vec<String>>,
+    /// `--compare [LESSON]`; empty until the lesson is named.
+    compare: Option<String>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
 }
@@ -148,6 +155,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         bench: None,
         trace: None,
         steps: None,
+        compare: None,
         save: None,
         replay: None,
     };
@@ -186,6 +194,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 }
             }
             "--trace" => cli.trace = Some(Vec::new()),
+            "--compare" => cli.compare = Some(String::new()),
             "--steps" => {
                 let list = args.next().unwrap_or_default();
                 let steps: Vec<String> = list.split(',').map(str::to_string).collect();
@@ -208,6 +217,15 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 cli.bench = Some(n.ok_or_else(|| usage_error("--bench needs a number of runs"))?);
             }
             o if o.starts_with('-') => return Err(usage_error(&format!("unknown option '{o}'"))),
+            lesson if cli.compare.as_deref() == Some("") => {
+                if !compare::LESSONS.contains(&lesson) {
+                    return Err(usage_error(&format!(
+                        "--compare: no comparison programs for '{lesson}' (there are: {})",
+                        compare::LESSONS.join(", ")
+                    )));
+                }
+                cli.compare = Some(lesson.to_string());
+            }
             word if cli.trace.as_ref().is_some_and(Vec::is_empty) => {
                 let mut cmd = vec![word.to_string()];
                 cmd.extend(args.by_ref());
@@ -301,6 +319,20 @@ fn main() -> ExitCode {
     }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
+    }
+    if let Some(lesson) = &cli.compare {
+        let lesson = if lesson.is_empty() { "stop" } else { lesson };
+        let Some(d) = demos::find(lesson) else {
+            return usage_error(&format!("--compare: no demo '{lesson}'"));
+        };
+        if cli.build
+            && let Err(e) = build(&[d])
+        {
+            eprintln!("tour: {lesson}: {e}");
+            return ExitCode::FAILURE;
+        }
+        let ours = target_dir().join("release").join(lesson);
+        return compare::main(lesson, ours, &workspace(), &target_dir());
     }
     if let Some(cmd) = &cli.trace {
         let shown: Vec<String> = cmd.iter().map(|w| shell_quote(w)).collect();

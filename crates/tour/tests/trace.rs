@@ -435,10 +435,9 @@ fn a_trace_that_hangs_meets_the_time_limit() {
 
 #[test]
 fn a_saved_trace_replays_as_it_was_shown() {
-    let dir = procfs::cbuild::TempDir(std::env::temp_dir().join(format!(
-        "tour-trace-save-{}",
-        std::process::id()
-    )));
+    let dir = procfs::cbuild::TempDir(
+        std::env::temp_dir().join(format!("tour-trace-save-{}", std::process::id())),
+    );
     let o = trace(&["--save", dir.0.to_str().unwrap(), "--", "/bin/true"]);
     let (live, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{live}");
@@ -451,5 +450,74 @@ fn a_saved_trace_replays_as_it_was_shown() {
         .unwrap();
     let (replayed, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(replayed.starts_with(&live), "live:\n{live}\nreplayed:\n{replayed}");
+    assert!(
+        replayed.starts_with(&live),
+        "live:\n{live}\nreplayed:\n{replayed}"
+    );
+}
+
+/// The cells of the table row that starts with `label`.
+fn row<'a>(out: &'a str, label: &str) -> Vec<&'a str> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("| {label}")))
+        .unwrap_or_else(|| panic!("no row {label}: {out}"));
+    line.trim_matches('|').split('|').map(str::trim).collect()
+}
+
+#[test]
+fn compare_stop_fills_every_column() {
+    let o = Command::new(TOUR)
+        .args(["--compare", "stop"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let ours = row(&out, "ours");
+    assert_eq!(ours.len(), 9, "{ours:?}");
+    let file = std::fs::metadata(release_demo("stop")).unwrap().len();
+    assert_eq!(ours[1], format!("{file} B"));
+    // [stack], [vvar], [vvar_vclock] or not, [vdso], [vsyscall] or not,
+    // and the program's three lines.
+    let lines: usize = ours[2].parse().unwrap();
+    assert!((6..=9).contains(&lines), "{ours:?}");
+    assert_eq!(ours[3], "0", "no address-space call before its stop");
+    // execve, getpid, kill, exit (crates/stop's module doc).
+    assert_eq!(ours[4], "4");
+    assert!(ours[5].parse::<u64>().unwrap() > 0);
+    assert!(ours[6].ends_with("KiB"), "{ours:?}");
+    assert!(ours[7].ends_with(" ms"));
+    assert_eq!(ours[8], "1.0");
+    if procfs::testing::tool("cc").is_none() {
+        return;
+    }
+    let c = row(&out, "C, glibc dynamic");
+    assert_eq!(c.len(), 9, "{c:?}");
+    let c_lines: usize = c[2].parse().unwrap();
+    assert!(c_lines > lines, "libc and ld.so add lines: {c:?}");
+    assert!(c[3].parse::<u32>().unwrap() > 0, "ld.so maps libc: {c:?}");
+    assert!(c[4].parse::<u32>().unwrap() > 4);
+    let c_static = row(&out, "C, glibc static");
+    assert!(
+        c_static.len() == 9 || c_static[1].starts_with("missing: "),
+        "{c_static:?}"
+    );
+    let rust = row(&out, "Rust with std");
+    assert!(
+        rust.len() == 9 || rust[1].starts_with("missing: "),
+        "{rust:?}"
+    );
+}
+
+#[test]
+fn compare_knows_its_lessons() {
+    let o = Command::new(TOUR)
+        .args(["--compare", "vdso"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("no comparison programs for 'vdso'"));
 }
