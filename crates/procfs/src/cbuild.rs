@@ -17,6 +17,11 @@ impl Drop for TempDir {
 /// prints SKIPPED and returns None; under CI=true it fails instead
 /// ([`crate::testing::tool`]).
 pub fn c_program(source: &Path) -> Option<(PathBuf, TempDir)> {
+    c_program_with(source, &["-O", "-pthread"])
+}
+
+/// As [`c_program`], with these flags for cc.
+pub fn c_program_with(source: &Path, flags: &[&str]) -> Option<(PathBuf, TempDir)> {
     let name = source.file_stem()?.to_string_lossy().into_owned();
     let cc = crate::testing::tool("cc")?;
     let dir = TempDir(std::env::temp_dir().join(format!(
@@ -27,13 +32,14 @@ pub fn c_program(source: &Path) -> Option<(PathBuf, TempDir)> {
     std::fs::create_dir_all(&dir.0).expect("temporary directory");
     let bin = dir.0.join(&name);
     let ok = Command::new(cc)
-        .args(["-O", "-pthread", "-o"])
+        .args(flags)
+        .arg("-o")
         .arg(&bin)
         .arg(source)
         .status()
         .expect("run cc")
         .success();
-    assert!(ok, "cc {}", source.display());
+    assert!(ok, "cc {} {}", flags.join(" "), source.display());
     Some((bin, dir))
 }
 

@@ -1,4 +1,4 @@
-//! A small ELF64 little-endian reader: enough to check how a demo was
+//! A small ELF64 (and ELF32, for i386 programs) little-endian reader: enough to check how a demo was
 //! linked and to say which section and symbol an address belongs to.
 //!
 //! Layouts and constants: `elf(5)` and the kernel's `include/uapi/linux/elf.h`.
@@ -107,49 +107,81 @@ fn c_string(b: &[u8], at: u64) -> String {
 }
 
 impl Elf {
+    /// Parses an ELF64 file, or an ELF32 one (i386): the same fields,
+    /// 4 bytes wide where ELF64 has 8 (`elf(5)`, Elf32_Ehdr and friends).
     pub fn parse(b: &[u8]) -> Result<Elf, String> {
         if b.get(..4) != Some(b"\x7fELF") {
             return Err("not an ELF file".into());
         }
-        // EI_CLASS = 2 (64-bit), EI_DATA = 1 (little-endian)
-        if b.get(4) != Some(&2) || b.get(5) != Some(&1) {
-            return Err("not a 64-bit little-endian ELF file".into());
+        // EI_CLASS 1 (32-bit) or 2 (64-bit), EI_DATA = 1 (little-endian)
+        let wide = match (b.get(4), b.get(5)) {
+            (Some(2), Some(1)) => true,
+            (Some(1), Some(1)) => false,
+            _ => return Err("not a little-endian ELF32 or ELF64 file".into()),
+        };
+        if !wide && b.len() < 52 {
+            return Err("ELF32 file truncated in its header".into());
         }
+        let word = |at: u64| -> Result<u64, String> {
+            if wide {
+                u64_at(b, at)
+            } else {
+                u32_at(b, at).map(u64::from)
+            }
+        };
+        // Where ELF32 puts what ELF64 has at the second offset.
+        let pick = |w64: u64, w32: u64| if wide { w64 } else { w32 };
         let kind = u16_at(b, 16)?;
-        let entry = u64_at(b, 24)?;
-        let (phoff, shoff) = (u64_at(b, 32)?, u64_at(b, 40)?);
-        let (phentsize, phnum) = (u64::from(u16_at(b, 54)?), u64::from(u16_at(b, 56)?));
-        let (shentsize, shnum) = (u64::from(u16_at(b, 58)?), u64::from(u16_at(b, 60)?));
-        let shstrndx = u64::from(u16_at(b, 62)?);
+        let entry = word(24)?;
+        let (phoff, shoff) = (word(pick(32, 28))?, word(pick(40, 32))?);
+        let at16 = |o64, o32| u16_at(b, pick(o64, o32)).map(u64::from);
+        let (phentsize, phnum) = (at16(54, 42)?, at16(56, 44)?);
+        let (shentsize, shnum) = (at16(58, 46)?, at16(60, 48)?);
+        let shstrndx = at16(62, 50)?;
 
         let mut programs = Vec::new();
         for i in 0..phnum {
             let p = phoff + i * phentsize;
-            programs.push(ProgramHeader {
-                kind: u32_at(b, p)?,
-                flags: u32_at(b, p + 4)?,
-                offset: u64_at(b, p + 8)?,
-                vaddr: u64_at(b, p + 16)?,
-                filesz: u64_at(b, p + 32)?,
-                memsz: u64_at(b, p + 40)?,
+            programs.push(if wide {
+                ProgramHeader {
+                    kind: u32_at(b, p)?,
+                    flags: u32_at(b, p + 4)?,
+                    offset: u64_at(b, p + 8)?,
+                    vaddr: u64_at(b, p + 16)?,
+                    filesz: u64_at(b, p + 32)?,
+                    memsz: u64_at(b, p + 40)?,
+                }
+            } else {
+                // Elf32_Phdr: type, offset, vaddr, paddr, filesz, memsz, flags.
+                ProgramHeader {
+                    kind: u32_at(b, p)?,
+                    flags: u32_at(b, p + 24)?,
+                    offset: word(p + 4)?,
+                    vaddr: word(p + 8)?,
+                    filesz: word(p + 16)?,
+                    memsz: word(p + 20)?,
+                }
             });
         }
 
         let mut raw = Vec::new();
         for i in 0..shnum {
             let s = shoff + i * shentsize;
+            // Elf32_Shdr: name, type, flags, addr, offset, size, link, info,
+            // addralign, entsize, each 4 bytes.
+            let w = |o64, o32| word(s + pick(o64, o32));
             raw.push((
                 u32_at(b, s)?,
                 Section {
                     name: String::new(),
                     kind: u32_at(b, s + 4)?,
-                    flags: u64_at(b, s + 8)?,
-                    addr: u64_at(b, s + 16)?,
-                    offset: u64_at(b, s + 24)?,
-                    size: u64_at(b, s + 32)?,
-                    entsize: u64_at(b, s + 56)?,
+                    flags: w(8, 8)?,
+                    addr: w(16, 12)?,
+                    offset: w(24, 16)?,
+                    size: w(32, 20)?,
+                    entsize: w(56, 36)?,
                 },
-                u32_at(b, s + 40)?,
+                u32_at(b, s + pick(40, 24))?,
             ));
         }
         let names = raw
@@ -161,7 +193,7 @@ impl Elf {
         let mut relocations = Vec::new();
         for (name, mut section, link) in raw.iter().cloned() {
             section.name = c_string(b, names + u64::from(name));
-            if section.kind == SHT_SYMTAB && section.entsize == 24 {
+            if wide && section.kind == SHT_SYMTAB && section.entsize == 24 {
                 let strtab = raw
                     .get(link as usize)
                     .map(|(_, s, _)| s.offset)
@@ -177,7 +209,7 @@ impl Elf {
                     });
                 }
             }
-            if section.kind == SHT_RELA && section.entsize == 24 {
+            if wide && section.kind == SHT_RELA && section.entsize == 24 {
                 for i in 0..section.size / 24 {
                     // ELF64_R_TYPE(r_info): the low 32 bits.
                     relocations.push(u32_at(b, section.offset + i * 24 + 8)?);
@@ -262,9 +294,11 @@ mod tests {
         assert!(Elf::parse(b"").is_err());
         assert!(Elf::parse(b"#!/bin/sh\n").is_err());
         let mut header = vec![0x7f, b'E', b'L', b'F', 1, 1];
-        assert!(Elf::parse(&header).is_err(), "32-bit");
+        assert!(Elf::parse(&header).is_err(), "a truncated 32-bit header");
         header[4] = 2;
         assert!(Elf::parse(&header).is_err(), "truncated");
+        header[5] = 2;
+        assert!(Elf::parse(&header).is_err(), "big-endian");
     }
 
     #[test]

@@ -276,3 +276,44 @@ fn a_program_with_two_threads() {
     assert_eq!(ended(&steps, pid), Some(Status::Exited(0)));
     no_process_runs(&bin);
 }
+
+#[test]
+fn an_i386_program_is_decoded_with_the_i386_table() {
+    let Some((bin, _dir)) = procfs::cbuild::c_program_with(
+        &procfs::cbuild::test_program("i386"),
+        &["-m32", "-nostdlib", "-static", "-O"],
+    ) else {
+        return;
+    };
+    let steps = record(&[bin.to_str().unwrap()]);
+    let c = calls(&steps);
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].arch, procfs::syscalls::AUDIT_ARCH_I386);
+    assert_eq!((c[0].name, c[0].nr), ("mmap2", 192));
+    let addr = c[0].ret.unwrap() as u64;
+    assert!(addr < 1 << 32, "a 32-bit address: {addr:#x}");
+    let after = steps
+        .iter()
+        .find(|s| matches!(s.event.what, What::Call(_)))
+        .unwrap();
+    assert!(
+        after
+            .maps
+            .iter()
+            .any(|m| m.start == addr && m.perms == "rw-p")
+    );
+    let exit = steps.iter().find_map(|s| match &s.event.what {
+        What::Exit { call: Some(c) } => Some(c.name),
+        _ => None,
+    });
+    assert_eq!(
+        exit,
+        Some("exit_group"),
+        "i386 number 252, not x86-64's 231"
+    );
+    // The ELF reader reads its 32-bit program headers.
+    let elf = procfs::elf::Elf::read(&bin).unwrap();
+    assert!(elf.segments(procfs::elf::PT_LOAD).count() >= 2);
+    assert_eq!(elf.entry & !0xfff_ffff, 0, "{:#x}", elf.entry);
+    assert_eq!(ended(&steps, steps[0].event.pid), Some(Status::Exited(0)));
+}

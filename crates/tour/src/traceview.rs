@@ -529,7 +529,7 @@ impl Watch for View<'_> {
             }
             "entry" if self.wants("entry") => {
                 let title = format!(
-                    "-- entry, {label}: AT_ENTRY {} reached (seen by {}): the loader is done, the program's own code starts (marks: since the last table)",
+                    "-- entry, {label}: AT_ENTRY {} reached ({}): the loader is done, the program's own code starts (marks: since the last table)",
                     step.text("entry").unwrap_or_default(),
                     step.text("by").unwrap_or_default()
                 );
