@@ -254,6 +254,9 @@ impl View<'_> {
                 return "a malloc arena (a thread's heap): the usable part of its 64 MiB reservation".into();
             }
         }
+        if m.writable() && maker == "ld.so" {
+            return "from ld.so's minimal malloc (whole pages by mmap, until libc's malloc takes over): what ld.so allocates while loading, e.g. link maps, search paths, the first thread's TLS".into();
+        }
         annotate::annotate(m, &Context::default())
     }
 
