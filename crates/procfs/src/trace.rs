@@ -4,8 +4,8 @@
 //!
 //! How (`ptrace(2)`):
 //! - The program is our own child: a thread of ours forks it, the child
-//!   puts itself in its own process group, asks for SIGKILL when that
-//!   thread ends (`PR_SET_PDEATHSIG`), then blocks on a pipe. The thread
+//!   (in its own process group if asked, [`Spawn::own_group`]) asks for
+//!   SIGKILL when that thread ends (`PR_SET_PDEATHSIG`), then blocks on a pipe. The thread
 //!   attaches with `PTRACE_SEIZE` (never to a process it did not start)
 //!   and only then lets the child call `execve`. `PTRACE_O_EXITKILL`
 //!   kills every tracee if the tracer goes away, whatever the reason.
@@ -236,6 +236,11 @@ pub struct Spawn {
     pub no_aslr: bool,
     /// The environment; `None`: ours.
     pub env: Option<Vec<(OsString, OsString)>>,
+    /// In a process group of its own. Off, it stays in ours: in the
+    /// terminal's foreground group, so that it can read the terminal
+    /// (a background group reading it gets SIGTTIN) and Ctrl-C reaches
+    /// it as well as us, as when it runs without the tour.
+    pub own_group: bool,
 }
 
 /// Finds `cmd` as `execvp(3)` would: a name with a `/` as it is, else
@@ -614,7 +619,9 @@ impl Tracer {
             unsafe {
                 close(go[1]);
                 close(err[0]);
-                setpgid(0, 0);
+                if how.own_group {
+                    setpgid(0, 0);
+                }
                 if prctl(PR_SET_PDEATHSIG, SIGKILL as u64, 0, 0, 0) != 0 || getppid() != parent {
                     _exit(EXIT_NOT_FOUND as i32);
                 }

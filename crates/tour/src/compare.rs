@@ -125,6 +125,7 @@ fn measure(bin: &Path, args: &[&str], env: &[(OsString, OsString)]) -> Result<Me
     let how = Spawn {
         no_aslr: false,
         env: Some(env.to_vec()),
+        own_group: true,
     };
     let mut stopped = false;
     let mut argv = vec![bin.as_os_str().to_owned()];

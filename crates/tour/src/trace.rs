@@ -282,6 +282,8 @@ pub fn main(
     let how = Spawn {
         no_aslr: opts.no_aslr,
         env: Some(user_env(target)),
+        // The user's terminal, as without the tour.
+        own_group: false,
     };
     let mut out = io::stdout().lock();
     let mut view = View::with(&mut out, opts, steps);

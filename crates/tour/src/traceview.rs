@@ -655,7 +655,7 @@ pub fn summary(view: &mut View, run: &DemoRun) -> io::Result<()> {
     }
     let by: Vec<String> = by.iter().map(|(w, n)| format!("{w} {n}")).collect();
     let text = format!(
-        "\n== trace: {}: {how}; {syscalls} syscalls, {} changed the address space ({}); {} steps shown",
+        "\n== trace: {}: {how}; {syscalls} syscalls, {} changed the address space ({}); {} step{} shown",
         run.command.trim_start_matches("$ "),
         view.calls.len(),
         if by.is_empty() {
@@ -663,7 +663,8 @@ pub fn summary(view: &mut View, run: &DemoRun) -> io::Result<()> {
         } else {
             by.join(", ")
         },
-        view.shown
+        view.shown,
+        if view.shown == 1 { "" } else { "s" }
     );
     writeln!(view.out, "{}", view.st.bold(&text))?;
     if let Some(d) = demos::find(&run.name) {
