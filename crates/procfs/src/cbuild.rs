@@ -50,13 +50,53 @@ pub fn test_program(name: &str) -> PathBuf {
         .join(format!("{name}.c"))
 }
 
-/// A demo's release binary, built first (`cargo build --release -p NAME`)
-/// into the target directory of this workspace.
+/// The newest modification time of the files under `dir`.
+fn newest(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            if m.is_dir() {
+                newest(&e.path())
+            } else {
+                m.modified().ok()
+            }
+        })
+        .max()
+}
+
+/// A demo's release binary in the target directory of this workspace,
+/// built first (`cargo build --release -p NAME`) unless it is newer than
+/// the sources of the demo, of `sys` and the linker script. (So a test
+/// run as another user, who may not write to target/, finds it built.)
 pub fn release_demo(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
+    let bin = target.join("release").join(name);
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let sources = [
+        root.join("crates").join(name),
+        root.join("crates/sys"),
+        root.join("linker.ld"),
+    ];
+    let newest_source = sources
+        .iter()
+        .filter_map(|p| {
+            if p.is_dir() {
+                newest(p)
+            } else {
+                std::fs::metadata(p).and_then(|m| m.modified()).ok()
+            }
+        })
+        .max();
+    if let (Some(b), Some(s)) = (built, newest_source)
+        && b > s
+    {
+        return bin;
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let ok = Command::new(cargo)
         .current_dir(&root)
@@ -66,5 +106,5 @@ pub fn release_demo(name: &str) -> PathBuf {
         .expect("run cargo")
         .success();
     assert!(ok, "cargo build --release -p {name}");
-    target.join("release").join(name)
+    bin
 }
