@@ -5,7 +5,7 @@
 //!
 //! | step     | when                                   | files                              |
 //! |----------|----------------------------------------|------------------------------------|
-//! | `exec`   | execve has returned, nothing ran yet   | `maps`, `exe`, `entry`, `loader`   |
+//! | `exec`   | execve has returned, nothing ran yet   | `maps`, `exe`, `program` (its ELF file, up to 1 MiB), `entry`, `loader` |
 //! | `call`   | an address-space syscall returned      | `maps`, `call`, `name`, `args`, `ret`, `ip`, `caller` |
 //! | `entry`  | the program reached AT_ENTRY           | `maps`, `entry`, `by`              |
 //! | `stop`   | the program stopped itself (group-stop)| `maps`, `signal`                   |
@@ -154,6 +154,13 @@ fn follow(
                 loader,
             } => {
                 put(f, "exe", path);
+                // The program's ELF file, for its section names (as the
+                // tour keeps a demo's).
+                if let Ok(bytes) = std::fs::read(path)
+                    && bytes.len() <= crate::record::PROGRAM_KEPT_UP_TO
+                {
+                    f.insert("program".into(), bytes);
+                }
                 put(f, "entry", format!("{entry:#x}"));
                 put(f, "loader", u8::from(*loader));
                 "exec"

@@ -14,7 +14,7 @@ use procfs::Mapping;
 use procfs::elf::{self, PF_W, PF_X, ProgramHeader};
 use procfs::maps;
 
-use crate::annotate::{self, Context};
+use crate::annotate::{self, Context, Program};
 use crate::diff::{self, Line, Mark};
 use crate::record::{DemoRun, Hung, Stop, Watch};
 use crate::style::{self, Style};
@@ -50,6 +50,8 @@ pub struct View<'a> {
     fs: HashMap<u32, HashSet<u64>>,
     /// Per process: the program's path (from its exec step).
     exe: HashMap<u32, String>,
+    /// Per process: the program's ELF file and load offset, for section names.
+    program: HashMap<u32, Program>,
     /// Fit lines to this many columns (`None`: as they are).
     pub width: Option<usize>,
     /// A live trace: the pid at a pause is a process to look at.
@@ -73,6 +75,7 @@ impl<'a> View<'a> {
             made: HashMap::new(),
             fs: HashMap::new(),
             exe: HashMap::new(),
+            program: HashMap::new(),
             width: None,
             live: false,
             shown: 0,
@@ -181,10 +184,17 @@ impl View<'_> {
             } else {
                 base_name(&m.path)
             };
-            return match segs.get(&m.path) {
+            let mut words = match segs.get(&m.path) {
                 Some(s) => segment_words(m, all, s, role),
                 None => format!("{role}: a file mapped with mmap, offset {:#x}", m.offset),
             };
+            if let Some(p) = self.program.get(&pid).filter(|p| p.owns(m)) {
+                let names = p.sections_of(m);
+                if !names.is_empty() {
+                    words += &format!(" [{}]", names.join(" "));
+                }
+            }
+            return words;
         }
         if self
             .fs
@@ -408,21 +418,21 @@ fn segment_words(m: &Mapping, all: &[Mapping], segs: &[ProgramHeader], role: &st
         .is_some_and(|r| (r.vaddr & !(PAGE - 1)) <= at && at < r.vaddr + r.memsz);
     if relro && p.flags & PF_W != 0 && !m.writable() {
         return format!(
-            "{head}, its RELRO part (PT_GNU_RELRO: .got, .data.rel.ro, …): written while relocating, then made read-only"
+            "{head}, its RELRO part (PT_GNU_RELRO): written while relocating, then made read-only"
         );
     }
     let what = if p.flags & PF_X != 0 {
         "code"
     } else if p.flags & PF_W != 0 {
         if relro {
-            "data; the RELRO part still writable until relocation is done"
+            "data; its RELRO part still writable until relocation is done"
         } else {
-            "data (.data, .got.plt)"
+            "data"
         }
     } else if p.offset == 0 {
         "ELF headers and read-only data"
     } else {
-        "read-only data (.rodata, .eh_frame)"
+        "read-only data"
     };
     format!("{head}: {what}")
 }
@@ -456,6 +466,12 @@ impl Watch for View<'_> {
             "exec" => {
                 let exe = step.text("exe").unwrap_or_default();
                 self.exe.insert(pid, exe.clone());
+                self.program.remove(&pid);
+                if let Some(bytes) = step.files.get("program")
+                    && let Some(p) = Program::find(&exe, bytes, &now)
+                {
+                    self.program.insert(pid, p);
+                }
                 self.last.remove(&pid);
                 self.last_full.remove(&pid);
                 self.fs.remove(&pid);
@@ -603,6 +619,9 @@ impl Watch for View<'_> {
                     }
                     if let Some(f) = self.fs.get(&pid).cloned() {
                         self.fs.insert(c, f);
+                    }
+                    if let Some(p) = self.program.get(&pid).cloned() {
+                        self.program.insert(c, p);
                     }
                 }
             }
