@@ -61,7 +61,7 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              re-protects memory (who made it, what it is), the entry
              point, the exit; exits with the program's status
   --steps LIST  with --trace, only these steps (exec,call,entry,stop,exit)
-  --compare [LESSON]  the lesson (stop) as our demo, C with glibc (dynamic,
+  --compare [LESSON]  the lesson (stop, brk, mmap) as our demo, C with glibc (dynamic,
              static) and Rust with std, side by side: sizes, maps lines,
              syscalls, faults, memory, time
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
@@ -218,10 +218,11 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             }
             o if o.starts_with('-') => return Err(usage_error(&format!("unknown option '{o}'"))),
             lesson if cli.compare.as_deref() == Some("") => {
-                if !compare::LESSONS.contains(&lesson) {
+                if !compare::lesson_known(lesson) {
+                    let known: Vec<&str> = compare::LESSONS.iter().map(|(l, _)| *l).collect();
                     return Err(usage_error(&format!(
                         "--compare: no comparison programs for '{lesson}' (there are: {})",
-                        compare::LESSONS.join(", ")
+                        known.join(", ")
                     )));
                 }
                 cli.compare = Some(lesson.to_string());

@@ -465,16 +465,22 @@ fn row<'a>(out: &'a str, label: &str) -> Vec<&'a str> {
     line.trim_matches('|').split('|').map(str::trim).collect()
 }
 
-#[test]
-fn compare_stop_fills_every_column() {
+/// `--compare LESSON`'s output; it must succeed.
+fn compare(lesson: &str) -> String {
     let o = Command::new(TOUR)
-        .args(["--compare", "stop"])
+        .args(["--compare", lesson])
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
+    out
+}
+
+#[test]
+fn compare_stop_fills_every_column() {
+    let out = compare("stop");
     let ours = row(&out, "ours");
     assert_eq!(ours.len(), 9, "{ours:?}");
     let file = std::fs::metadata(release_demo("stop")).unwrap().len();
@@ -509,6 +515,22 @@ fn compare_stop_fills_every_column() {
         rust.len() == 9 || rust[1].starts_with("missing: "),
         "{rust:?}"
     );
+}
+
+#[test]
+fn compare_brk_and_mmap_count_the_lessons_calls() {
+    // execve, getpid + kill at each stop, the lesson's calls, exit
+    // (the module docs of crates/brk and crates/mmap).
+    for (lesson, syscalls) in [("brk", 1 + 2 * 3 + 2 * 2 + 1), ("mmap", 1 + 2 * 4 + 3 + 1)] {
+        let out = compare(lesson);
+        let ours = row(&out, "ours");
+        assert_eq!(ours[4], syscalls.to_string(), "{lesson}: {ours:?}");
+        assert_eq!(ours[3], "0", "{lesson}: {ours:?}");
+        if procfs::testing::tool("cc").is_some() {
+            let c = row(&out, "C, glibc dynamic");
+            assert!(c[4].parse::<usize>().unwrap() > syscalls, "{lesson}: {c:?}");
+        }
+    }
 }
 
 #[test]
