@@ -49,6 +49,15 @@ fn segments_of_new_files(text: &str, seen: &mut HashSet<String>, out: &mut Strin
         if m.anonymous() || m.is_special() || !seen.insert(m.path.clone()) {
             continue;
         }
+        // Only ELF files are read whole (a program may map a big data file).
+        let mut magic = [0u8; 4];
+        let elf_file = std::fs::File::open(&m.path)
+            .and_then(|mut f| io::Read::read_exact(&mut f, &mut magic))
+            .is_ok()
+            && &magic == b"\x7fELF";
+        if !elf_file {
+            continue;
+        }
         let Ok(elf) = Elf::read(Path::new(&m.path)) else {
             continue;
         };
