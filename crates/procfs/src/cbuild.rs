@@ -108,3 +108,21 @@ pub fn release_demo(name: &str) -> PathBuf {
     assert!(ok, "cargo build --release -p {name}");
     bin
 }
+
+/// Fails if any process runs `bin` (nothing left behind, stopped or
+/// running; a zombie that nobody reaps counts as gone).
+pub fn assert_none_runs(bin: &Path) {
+    let exe = bin.to_string_lossy().into_owned();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(link) = std::fs::read_link(entry.path().join("exe")) else {
+            continue;
+        };
+        if link.to_string_lossy() == exe {
+            let state = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let zombie = state
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z'));
+            assert!(zombie, "left behind: {:?} ({state})", entry.path());
+        }
+    }
+}

@@ -182,20 +182,6 @@ fn c_program(name: &str) -> Option<(PathBuf, TempDir)> {
     procfs::cbuild::c_program(&procfs::cbuild::test_program(name))
 }
 
-fn no_process_runs(bin: &Path) {
-    let exe = bin.to_string_lossy().into_owned();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(link) = std::fs::read_link(entry.path().join("exe")) {
-            assert_ne!(
-                link.to_string_lossy(),
-                exe,
-                "left behind: {:?}",
-                entry.path()
-            );
-        }
-    }
-}
-
 #[test]
 fn a_program_killed_by_a_signal() {
     let Some((bin, _dir)) = c_program("abort") else {
@@ -210,7 +196,7 @@ fn a_program_killed_by_a_signal() {
         .expect("an exit stop without exit_group");
     assert!(!exit.maps.is_empty(), "the layout at death");
     assert_eq!(ended(&steps, pid), Some(Status::Killed(6)));
-    no_process_runs(&bin);
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 #[test]
@@ -238,7 +224,7 @@ fn a_program_that_forks() {
     assert!(child_mmap, "the child's mmap, labelled with its pid");
     assert_eq!(ended(&steps, child), Some(Status::Exited(3)));
     assert_eq!(ended(&steps, parent), Some(Status::Exited(0)));
-    no_process_runs(&bin);
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 #[test]
@@ -274,7 +260,7 @@ fn a_program_with_two_threads() {
             || s.maps.iter().any(|m| m.perms == "---p" && m.anonymous())
     ));
     assert_eq!(ended(&steps, pid), Some(Status::Exited(0)));
-    no_process_runs(&bin);
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 #[test]

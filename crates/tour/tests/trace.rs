@@ -207,6 +207,7 @@ fn a_program_killed_by_a_signal_is_reported() {
         "{last}"
     );
     assert!(summary(&out).contains("killed by SIGABRT (6)"));
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 #[test]
@@ -242,6 +243,7 @@ fn a_forked_child_is_followed_and_labelled() {
         out.contains(&format!("pid {child} (forked): exited 3")),
         "{out}"
     );
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 #[test]
@@ -274,6 +276,7 @@ fn a_second_thread_is_followed() {
         ),
         "the thread's malloc makes an arena: {out}"
     );
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 /// The tour running in the background, its stdout read line by line.
