@@ -1,352 +1,362 @@
-//! `cargo tour --compare [LESSON]`: one lesson written four ways, run
-//! side by side: our demo, C against glibc linked dynamically and
-//! statically, and Rust with std. The C and Rust sources are in
-//! `crates/tour/compare/`; the tour builds them into `target/compare/`
-//! (again only when the source is newer).
-//!
-//! For each program, from one traced run (procfs::trace): the maps lines
-//! at its first stop, the address-space calls between execve and that
-//! stop, all its syscalls. From untraced runs (procfs::Demo, continued at
-//! once at its stop): minor faults and resident memory at the first stop
-//! (/proc/PID/stat field 10, VmRSS of /proc/PID/status) and the wall
-//! time from the spawn (fork + execve) to the exit: the fastest of
-//! [`RUNS`], the programs taking turns, after one run each that also
-//! warms the caches. The fastest, not the median: on a machine busy with
-//! other work a run is only ever slowed down, so the fastest is the
-//! closest to what the program costs.
+//! `--diff A B`: two saved recordings (or two runs, or two stops:
+//! `A/brk/2 B/brk/2`) side by side, line by line. Mappings are matched
+//! by name and permissions (the third `(anon) rw-p` with the third), not
+//! by address, and each address is given relative to its own base (a
+//! file's first mapping, the vDSO's first page, else the mapping's own
+//! start), so that two ASLR runs, a run with `--no-aslr` and a run on
+//! another kernel line up. Marked: `~` other size or place, `-` only in
+//! A, `+` only in B. A renderer: it reads only the two recordings.
 
-use std::ffi::OsString;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
 
-use procfs::trace::{self, Spawn, What};
-use procfs::{Demo, Event};
+use procfs::{Mapping, maps};
 
-use crate::style;
+use crate::annotate::short_name;
+use crate::record::{self, DemoRun, LoadError, Recording, Stop};
+use crate::style::{self, Style};
 
-/// Lessons that have comparison programs, and what they do.
-pub const LESSONS: &[(&str, &str)] = &[
-    ("stop", "stop once, then exit"),
-    (
-        "brk",
-        "stop, move the break up by 4100 bytes twice, stopping after each",
-    ),
-    (
-        "mmap",
-        "stop, map 512 MiB, then 512 KiB, unmap the first, stopping after each",
-    ),
-];
-
-pub fn lesson_known(name: &str) -> bool {
-    LESSONS.iter().any(|(l, _)| *l == name)
-}
-/// Untraced runs per program, for the time.
-pub const RUNS: usize = 7;
-
-/// One column of the table: what the program is, or why it is missing.
-struct Program {
-    label: &'static str,
-    bin: Result<PathBuf, String>,
-    args: &'static [&'static str],
+/// What one argument of `--diff` names: a recording, maybe narrowed to
+/// one run and one stop.
+pub struct Side {
+    pub root: PathBuf,
+    pub rec: Recording,
+    pub run: Option<usize>,
+    pub stop: Option<usize>,
 }
 
-/// A program that could be measured: its file, arguments and numbers.
-type Run<'a> = (PathBuf, &'a [&'a str], Measured);
-
-/// What was measured for one program.
-#[derive(Default)]
-struct Measured {
-    file: u64,
-    maps_lines: usize,
-    layout_calls: usize,
-    syscalls: u64,
-    min_flt: u64,
-    rss_kib: u64,
-    fastest: Duration,
-}
-
-fn newer(source: &Path, bin: &Path) -> bool {
-    let time = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    match (time(source), time(bin)) {
-        (Some(s), Some(b)) => s > b,
-        _ => true,
-    }
-}
-
-/// Runs a compiler; the first line of its complaint if it fails.
-fn build(mut cmd: Command, source: &Path, bin: &Path, tool: &str) -> Result<PathBuf, String> {
-    if !newer(source, bin) {
-        return Ok(bin.to_path_buf());
-    }
-    match cmd.stderr(Stdio::piped()).stdout(Stdio::null()).output() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!("no {tool} here")),
-        Err(e) => Err(format!("{tool}: {e}")),
-        Ok(o) if o.status.success() => Ok(bin.to_path_buf()),
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            let first = err
-                .lines()
-                .find(|l| l.contains("cannot find") || l.contains("error"))
-                .unwrap_or("failed");
-            Err(format!("{tool} failed: {}", first.trim()))
-        }
-    }
-}
-
-fn programs(lesson: &str, ours: PathBuf, sources: &Path, out: &Path) -> Vec<Program> {
-    let c = sources.join(format!("{lesson}.c"));
-    let rs = sources.join(format!("{lesson}.rs"));
-    let _ = std::fs::create_dir_all(out);
-    let bin = |suffix: &str| out.join(format!("{lesson}-{suffix}"));
-    let cc = |extra: &[&str], b: &Path| {
-        let mut cmd = Command::new("cc");
-        cmd.arg("-O2").args(extra).arg("-o").arg(b).arg(&c);
-        cmd
-    };
-    let dynamic = bin("c-dynamic");
-    let static_ = bin("c-static");
-    let rust = bin("rust");
-    let mut rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
-    rustc
-        .args(["-O", "--edition", "2024", "-o"])
-        .arg(&rust)
-        .arg(&rs);
-    vec![
-        Program {
-            label: "ours (no libc)",
-            bin: Ok(ours),
-            // No narration: the same syscalls as the others.
-            args: &["-q"],
-        },
-        Program {
-            label: "C, glibc dynamic",
-            args: &[],
-            bin: build(cc(&[], &dynamic), &c, &dynamic, "cc"),
-        },
-        Program {
-            label: "C, glibc static",
-            args: &[],
-            bin: build(cc(&["-static"], &static_), &c, &static_, "cc -static")
-                .map_err(|e| format!("{e} (no static libc, libc.a?)")),
-        },
-        Program {
-            label: "Rust with std",
-            args: &[],
-            bin: build(rustc, &rs, &rust, "rustc"),
-        },
-    ]
-}
-
-fn measure(bin: &Path, args: &[&str], env: &[(OsString, OsString)]) -> Result<Measured, String> {
-    let mut m = Measured {
-        file: std::fs::metadata(bin).map_err(|e| e.to_string())?.len(),
-        ..Measured::default()
-    };
-    let how = Spawn {
-        no_aslr: false,
-        env: Some(env.to_vec()),
-        own_group: true,
-    };
-    let mut stopped = false;
-    // The tracer's `follow` sends SIGCONT at each stop.
-    let mut argv = vec![bin.as_os_str().to_owned()];
-    argv.extend(args.iter().map(OsString::from));
-    let events = trace::follow(&argv, how, Duration::from_secs(20), |e| {
-        if stopped {
-            return;
-        }
-        match &e.what {
-            What::Stopped(_) => {
-                stopped = true;
-                m.maps_lines = procfs::maps::read(e.pid).map(|l| l.len()).unwrap_or(0);
-            }
-            What::Call(_) => m.layout_calls += 1,
-            _ => {}
-        }
-    })
-    .map_err(|e| e.to_string())?
-    .ok_or("the traced run hung")?;
-    m.syscalls = events
-        .iter()
-        .find_map(|e| match e.what {
-            What::Ended { syscalls, .. } => Some(syscalls),
-            _ => None,
-        })
-        .unwrap_or(0);
-    once(bin, args, env, Some(&mut m))?;
-    Ok(m)
-}
-
-/// One untraced run, continued at once at each stop: how long from the
-/// spawn to the exit. With `first`, fills in the faults and RSS at the
-/// first stop.
-fn once(
-    bin: &Path,
-    args: &[&str],
-    env: &[(OsString, OsString)],
-    mut first: Option<&mut Measured>,
-) -> Result<Duration, String> {
-    let mut cmd = Command::new(bin);
-    cmd.args(args)
-        .env_clear()
-        .envs(env.iter().cloned())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let started = Instant::now();
-    let mut d = Demo::spawn(cmd, procfs::Spawn::default()).map_err(|e| e.to_string())?;
-    let mut stops = 0;
-    loop {
-        match d.wait(Duration::from_secs(20)) {
-            Some(Event::Stopped(_)) => {
-                if let Some(m) = first.take() {
-                    let s = procfs::stat::read(d.pid).map_err(|e| e.to_string())?;
-                    m.min_flt = s.min_flt;
-                    m.rss_kib =
-                        procfs::stat::status_kib(d.pid, "VmRSS").map_err(|e| e.to_string())?;
-                }
-                stops += 1;
-                d.cont().map_err(|e| e.to_string())?;
-            }
-            Some(Event::Exited(0)) if stops > 0 => return Ok(started.elapsed()),
-            other => return Err(format!("did not stop and exit 0: {other:?}")),
-        }
-    }
-}
-
-/// The fastest of [`RUNS`] runs of each program, taken in turns, so that
-/// a burst of other work on the machine slows them all alike.
-fn time_all(runs: &mut [(PathBuf, &[&str], &mut Measured)], env: &[(OsString, OsString)]) {
-    for _ in 0..RUNS {
-        for (bin, args, m) in runs.iter_mut() {
-            if let Ok(t) = once(bin, args, env, None)
-                && (m.fastest.is_zero() || t < m.fastest)
-            {
-                m.fastest = t;
-            }
-        }
-    }
-}
-
-fn millis(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// Runs the comparison and prints the table.
-pub fn main(lesson: &str, ours: PathBuf, workspace: &Path, target: &Path) -> ExitCode {
-    let env = crate::trace::user_env(target);
-    let list = programs(
-        lesson,
-        ours,
-        &workspace.join("crates/tour/compare"),
-        &target.join("compare"),
-    );
-    let mut results: Vec<(String, Result<Run, String>)> = list
-        .into_iter()
-        .map(|p| {
-            let r = p
-                .bin
-                .and_then(|b| measure(&b, p.args, &env).map(|m| (b, p.args, m)));
-            (p.label.to_string(), r)
-        })
-        .collect();
-    let mut timed: Vec<(PathBuf, &[&str], &mut Measured)> = results
-        .iter_mut()
-        .filter_map(|(_, r)| r.as_mut().ok())
-        .map(|(b, a, m)| (b.clone(), *a, m))
-        .collect();
-    time_all(&mut timed, &env);
-    let results: Vec<(String, Result<Measured, String>)> = results
-        .into_iter()
-        .map(|(l, r)| (l, r.map(|(_, _, m)| m)))
-        .collect();
-    let ours = results
-        .first()
-        .and_then(|(_, r)| r.as_ref().ok())
-        .map(|m| m.fastest);
-    let head = [
-        "program",
-        "file",
-        "maps lines at the stop",
-        "address-space calls before it",
-        "syscalls",
-        "minor faults",
-        "RSS",
-        &format!("spawn to exit (fastest of {RUNS})"),
-        "x ours",
-    ];
-    let mut rows = vec![head.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-    let mut failed = false;
-    for (label, r) in &results {
-        match r {
-            Ok(m) => rows.push(vec![
-                label.clone(),
-                format!("{} B", m.file),
-                m.maps_lines.to_string(),
-                m.layout_calls.to_string(),
-                m.syscalls.to_string(),
-                m.min_flt.to_string(),
-                style::size(m.rss_kib * 1024),
-                millis(m.fastest),
-                ours.map(|o| format!("{:.1}", m.fastest.as_secs_f64() / o.as_secs_f64()))
-                    .unwrap_or_else(|| "?".into()),
-            ]),
-            Err(e) => {
-                failed |= label.starts_with("ours");
-                rows.push(vec![label.clone(), format!("missing: {e}")]);
-            }
-        }
-    }
-    let widths: Vec<usize> = (0..head.len())
-        .map(|i| {
-            rows.iter()
-                .filter(|r| r.len() > 1)
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let what = LESSONS
-        .iter()
-        .find(|(l, _)| *l == lesson)
-        .map(|(_, w)| *w)
-        .unwrap_or_default();
-    println!("== compare {lesson}: the same lesson four ways ({what})");
-    for (n, r) in rows.iter().enumerate() {
-        let cells: Vec<String> = if r.len() == 1 || r.len() == 2 {
-            r.clone()
-        } else {
-            r.iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if i == 0 {
-                        format!("{c:<w$}", w = widths[i])
-                    } else {
-                        format!("{c:>w$}", w = widths[i])
-                    }
-                })
-                .collect()
+/// Finds the recording `path` is in (the nearest directory above with a
+/// `format` file) and the run and stop it names.
+pub fn open(path: &Path) -> Result<Side, LoadError> {
+    let mut root = path.to_path_buf();
+    let mut below = Vec::new();
+    while !root.join("format").is_file() {
+        let (Some(name), Some(parent)) = (root.file_name(), root.parent()) else {
+            return Err(LoadError {
+                file: path.join("format"),
+                what: "no recording here or above (no format file)".into(),
+            });
         };
-        println!("| {} |", cells.join(" | "));
-        if n == 0 {
-            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-            println!(
-                "|{}|",
-                rule.iter()
-                    .map(|r| format!("-{r}-"))
-                    .collect::<Vec<_>>()
-                    .join("|")
-            );
+        below.insert(0, name.to_string_lossy().into_owned());
+        root = parent.to_path_buf();
+    }
+    let rec = Recording::load(&root)?;
+    let bad = |what: String| LoadError {
+        file: path.to_path_buf(),
+        what,
+    };
+    let names = record::dir_names(&rec.runs);
+    let run = match below.first() {
+        None => None,
+        Some(dir) => Some(
+            names
+                .iter()
+                .position(|n| n == dir)
+                .ok_or_else(|| bad(format!("no run '{dir}' in the recording")))?,
+        ),
+    };
+    let stop = match (below.get(1), run) {
+        (Some(n), Some(r)) => {
+            let count = rec.runs[r].stops.len();
+            let i = n
+                .parse::<usize>()
+                .ok()
+                .filter(|i| (1..=count).contains(i))
+                .ok_or_else(|| bad(format!("no stop '{n}': the run has 1 to {count}")))?;
+            Some(i - 1)
+        }
+        _ => None,
+    };
+    if below.len() > 2 {
+        return Err(bad("name a recording, DIR/RUN or DIR/RUN/STOP".into()));
+    }
+    Ok(Side {
+        root,
+        rec,
+        run,
+        stop,
+    })
+}
+
+/// Demos pair by name; a command given to `--exec` by its file name, so
+/// that `target/release/mmap 64M 4K` pairs with the tour's `mmap`.
+fn key(run: &DemoRun) -> &str {
+    run.name.rsplit('/').next().unwrap_or(&run.name)
+}
+
+/// A mapping's place in a stop, as the diff sees it.
+#[derive(Clone, Debug)]
+struct Placed {
+    name: String,
+    perms: String,
+    /// Among the lines of the same name and permissions, from 0.
+    nth: usize,
+    /// Start minus its base.
+    offset: u64,
+    size: u64,
+}
+
+/// The vDSO's pages: one group, whose first page is the base.
+fn vdso_family(m: &Mapping) -> bool {
+    m.path.starts_with("[vvar") || m.path == "[vdso]"
+}
+
+fn placed(maps: &[Mapping]) -> Vec<Placed> {
+    let base = |m: &Mapping| -> u64 {
+        let group: Vec<&Mapping> = if vdso_family(m) {
+            maps.iter().filter(|o| vdso_family(o)).collect()
+        } else if !m.anonymous() {
+            maps.iter().filter(|o| o.path == m.path).collect()
+        } else {
+            vec![m]
+        };
+        group.iter().map(|o| o.start).min().unwrap_or(m.start)
+    };
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    maps.iter()
+        .map(|m| {
+            let name = short_name(m);
+            let nth = seen.entry((name.clone(), m.perms.clone())).or_default();
+            let p = Placed {
+                name,
+                perms: m.perms.clone(),
+                nth: *nth,
+                offset: m.start - base(m),
+                size: m.size(),
+            };
+            *nth += 1;
+            p
+        })
+        .collect()
+}
+
+/// The counts a comparison ends with.
+#[derive(Default)]
+pub struct Tally {
+    pub stops: usize,
+    pub same: usize,
+    pub differ: usize,
+}
+
+fn stop_maps(stop: &Stop) -> Result<Vec<Mapping>, String> {
+    let text = stop.text("maps").unwrap_or_default();
+    maps::parse(&text)
+}
+
+/// The lines of two stops, matched and marked.
+pub fn stops(a: &Stop, b: &Stop, st: Style, tally: &mut Tally) -> Result<String, String> {
+    let (pa, pb) = (placed(&stop_maps(a)?), placed(&stop_maps(b)?));
+    let same_line =
+        |x: &Placed, y: &Placed| x.name == y.name && x.perms == y.perms && x.nth == y.nth;
+    let mut out = String::new();
+    let mut row = |mark: char, p: &Placed, what: String| {
+        let text = format!(
+            "{mark} {:<14} {} {:>12}  {what}",
+            p.name,
+            p.perms,
+            format!("+{:#x}", p.offset)
+        );
+        out += &match mark {
+            '+' => st.added(&text),
+            '-' => st.removed(&text),
+            '~' => st.changed(&text),
+            _ => text,
+        };
+        out += "\n";
+    };
+    tally.stops += 1;
+    let mut used = vec![false; pb.len()];
+    for x in &pa {
+        match pb.iter().position(|y| same_line(x, y)) {
+            Some(j) => {
+                used[j] = true;
+                let y = &pb[j];
+                let mut what = vec![];
+                if x.size != y.size {
+                    what.push(format!(
+                        "{} -> {}, {}",
+                        style::size(x.size),
+                        style::size(y.size),
+                        style::delta(x.size, y.size)
+                    ));
+                } else {
+                    what.push(format!("{:>9}", style::size(x.size)));
+                }
+                if x.offset != y.offset {
+                    what.push(format!("at +{:#x} in B", y.offset));
+                }
+                let differs = x.size != y.size || x.offset != y.offset;
+                if differs {
+                    tally.differ += 1;
+                } else {
+                    tally.same += 1;
+                }
+                row(if differs { '~' } else { ' ' }, x, what.join("; "));
+            }
+            None => {
+                tally.differ += 1;
+                row('-', x, format!("{:>9}  only in A", style::size(x.size)));
+            }
         }
     }
-    println!(
-        "maps lines, calls and syscalls from a traced run; faults and RSS (VmRSS) at the stop and the time from untraced runs.\nAddress-space calls: mmap, munmap, mprotect, brk, mremap, discarding madvise, arch_prctl(ARCH_SET_FS)."
+    for (y, _) in pb.iter().zip(&used).filter(|(_, u)| !**u) {
+        tally.differ += 1;
+        row('+', y, format!("{:>9}  only in B", style::size(y.size)));
+    }
+    Ok(out)
+}
+
+/// One run against another, stop by stop.
+fn runs(a: &DemoRun, b: &DemoRun, st: Style, tally: &mut Tally) -> Result<String, String> {
+    let mut out = String::new();
+    let n = a.stops.len().max(b.stops.len());
+    for i in 0..n {
+        match (a.stops.get(i), b.stops.get(i)) {
+            (Some(x), Some(y)) => {
+                let title = if x.title == y.title {
+                    x.title.clone()
+                } else {
+                    format!("{} | B: {}", x.title, y.title)
+                };
+                out += &st.bold(&format!("\n-- {}: {title}", key(a)));
+                out += "\n";
+                out += &stops(x, y, st, tally)?;
+            }
+            (Some(x), None) => {
+                tally.differ += 1;
+                out += &st.removed(&format!("\n- {}: {}: only in A", key(a), x.title));
+                out += "\n";
+            }
+            (None, Some(y)) => {
+                tally.differ += 1;
+                out += &st.added(&format!("\n+ {}: {}: only in B", key(b), y.title));
+                out += "\n";
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(out)
+}
+
+fn describe(side: &Side) -> String {
+    let kernel = side
+        .rec
+        .host
+        .get("osrelease")
+        .map(|k| String::from_utf8_lossy(k).trim().to_string())
+        .unwrap_or_else(|| "kernel unknown".into());
+    format!("{} (Linux {kernel})", side.root.display())
+}
+
+/// The whole comparison of `a` and `b` as text.
+pub fn compare(a: &Side, b: &Side, st: Style) -> Result<(String, Tally), String> {
+    let mut tally = Tally::default();
+    let mut out = format!("A: {}\nB: {}\n", describe(a), describe(b));
+    match (a.run, b.run, a.stop, b.stop) {
+        (Some(ra), Some(rb), Some(sa), Some(sb)) => {
+            let (x, y) = (&a.rec.runs[ra], &b.rec.runs[rb]);
+            out += &st.bold(&format!(
+                "\n-- {} {} | B: {} {}",
+                key(x),
+                x.stops[sa].title,
+                key(y),
+                y.stops[sb].title
+            ));
+            out += "\n";
+            out += &stops(&x.stops[sa], &y.stops[sb], st, &mut tally)?;
+        }
+        (Some(ra), Some(rb), None, None) => {
+            let (x, y) = (&a.rec.runs[ra], &b.rec.runs[rb]);
+            out += &format!("\n== {} | B: {}\n", x.command, y.command);
+            out += &runs(x, y, st, &mut tally)?;
+        }
+        (None, None, None, None) => {
+            for x in &a.rec.runs {
+                out += &format!("\n== {}\n", x.command);
+                match b.rec.runs.iter().find(|y| key(y) == key(x)) {
+                    Some(y) => {
+                        if y.command != x.command {
+                            out += &format!("   B: {}\n", y.command);
+                        }
+                        out += &runs(x, y, st, &mut tally)?;
+                    }
+                    None => {
+                        tally.differ += 1;
+                        out += &st.removed(&format!("- {}: only in A", key(x)));
+                        out += "\n";
+                    }
+                }
+            }
+            for y in &b.rec.runs {
+                if !a.rec.runs.iter().any(|x| key(x) == key(y)) {
+                    tally.differ += 1;
+                    out += &st.added(&format!("\n+ {}: only in B", key(y)));
+                    out += "\n";
+                }
+            }
+        }
+        _ => return Err("compare like with like: two recordings, two runs or two stops".into()),
+    }
+    out += &format!(
+        "\ndiff: {} stop{} compared: {} line{} alike, {} differ{}\n",
+        tally.stops,
+        if tally.stops == 1 { "" } else { "s" },
+        tally.same,
+        if tally.same == 1 { "" } else { "s" },
+        tally.differ,
+        if tally.differ == 1 { "s" } else { "" }
     );
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    Ok((out, tally))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Files;
+
+    fn stop(text: &str) -> Stop {
+        let mut files = Files::new();
+        files.insert("maps".into(), text.as_bytes().to_vec());
+        Stop {
+            files,
+            ..Stop::default()
+        }
+    }
+
+    #[test]
+    fn addresses_are_relative_to_their_base() {
+        let a = "\
+55d0c0000000-55d0c0001000 r--p 00000000 08:01 7 /x/pie
+55d0c0001000-55d0c0002000 r-xp 00001000 08:01 7 /x/pie
+7f0000000000-7f0000004000 r--p 00000000 00:00 0 [vvar]
+7f0000004000-7f0000006000 r-xp 00000000 00:00 0 [vdso]
+7f1000000000-7f1000001000 rw-p 00000000 00:00 0 
+";
+        let b = "\
+5600c0000000-5600c0001000 r--p 00000000 08:01 9 /y/pie
+5600c0001000-5600c0002000 r-xp 00001000 08:01 9 /y/pie
+7e0000000000-7e0000004000 r--p 00000000 00:00 0 [vvar]
+7e0000004000-7e0000006000 r-xp 00000000 00:00 0 [vdso]
+7e1000000000-7e1000002000 rw-p 00000000 00:00 0 
+7e2000000000-7e2000001000 rw-p 00000000 00:00 0 
+";
+        let mut tally = Tally::default();
+        let text = stops(&stop(a), &stop(b), Style::default(), &mut tally).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(
+            rows[1].starts_with("  pie            r-xp      +0x1000 "),
+            "{text}"
+        );
+        assert!(
+            rows[3].starts_with("  [vdso]         r-xp      +0x4000 "),
+            "{text}"
+        );
+        assert!(rows[4].starts_with("~ (anon)"), "{text}");
+        assert!(rows[4].ends_with("4 KiB -> 8 KiB, +4 KiB"), "{text}");
+        assert!(
+            rows[5].starts_with("+ (anon)") && rows[5].ends_with("only in B"),
+            "{text}"
+        );
+        assert_eq!((tally.same, tally.differ), (4, 2));
     }
 }

@@ -19,11 +19,14 @@ mod demos;
 mod diagram;
 mod diff;
 mod fit;
+mod html;
 mod os;
 mod record;
 mod run;
 mod show;
+mod sidebyside;
 mod style;
+mod svg;
 mod term;
 mod trace;
 mod traceview;
@@ -39,7 +42,8 @@ use run::Options;
 use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
-                  [--list] [--save DIR | --replay DIR] [DEMO...]
+                  [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
+       cargo tour --diff A B
        cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]
        cargo tour --compare [LESSON]";
 const HELP: &str = "
@@ -66,6 +70,12 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              syscalls, faults, memory, time
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
+  --html FILE   also write the tour as one web page of slides (self-contained;
+             arrow keys step through it; printed, one stop a page)
+  --svg DIR     also write a picture of each stop: DIR/brk-2.svg, ...
+             (with --replay, only the files are written)
+  --diff A B    compare two saved tours, runs (A/brk) or stops (A/brk/2):
+             mappings matched by name, addresses relative to their base
 Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
 its long lines unless COLUMNS is set. Colour only on a terminal, and never
 with NO_COLOR set.";
@@ -108,6 +118,9 @@ struct Cli {
     compare: Option<String>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
+    diff: Option<(PathBuf, PathBuf)>,
+    html: Option<PathBuf>,
+    svg: Option<PathBuf>,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -158,6 +171,9 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         compare: None,
         save: None,
         replay: None,
+        diff: None,
+        html: None,
+        svg: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -175,16 +191,26 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 print_quietly(&format!("{USAGE}{HELP}\n"));
                 return Err(ExitCode::SUCCESS);
             }
-            "--save" | "--replay" => {
+            "--save" | "--replay" | "--html" | "--svg" => {
+                let what = if a == "--html" { "file" } else { "directory" };
                 let dir = args.next().filter(|d| !d.is_empty());
-                let dir = PathBuf::from(
-                    dir.ok_or_else(|| usage_error(&format!("{a} needs a directory")))?,
-                );
-                if a == "--save" {
-                    cli.save = Some(dir);
-                } else {
-                    cli.replay = Some(dir);
-                }
+                let dir =
+                    PathBuf::from(dir.ok_or_else(|| usage_error(&format!("{a} needs a {what}")))?);
+                let slot = match a.as_str() {
+                    "--save" => &mut cli.save,
+                    "--replay" => &mut cli.replay,
+                    "--html" => &mut cli.html,
+                    _ => &mut cli.svg,
+                };
+                *slot = Some(dir);
+            }
+            "--diff" => {
+                let (Some(a), Some(b)) = (args.next(), args.next()) else {
+                    return Err(usage_error(
+                        "--diff needs two recordings (or runs, or stops)",
+                    ));
+                };
+                cli.diff = Some((a.into(), b.into()));
             }
             "--no-build" => cli.build = false,
             "--exec" => {
@@ -218,8 +244,8 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             }
             o if o.starts_with('-') => return Err(usage_error(&format!("unknown option '{o}'"))),
             lesson if cli.compare.as_deref() == Some("") => {
-                if !compare::lesson_known(lesson) {
-                    let known: Vec<&str> = compare::LESSONS.iter().map(|(l, _)| *l).collect();
+                if !sidebyside::lesson_known(lesson) {
+                    let known: Vec<&str> = sidebyside::LESSONS.iter().map(|(l, _)| *l).collect();
                     return Err(usage_error(&format!(
                         "--compare: no comparison programs for '{lesson}' (there are: {})",
                         known.join(", ")
@@ -318,6 +344,9 @@ fn main() -> ExitCode {
     if let Some(dir) = cli.replay.clone() {
         return replay(&cli, &dir);
     }
+    if let Some((a, b)) = &cli.diff {
+        return diff(&cli, a, b);
+    }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
     }
@@ -333,18 +362,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
         let ours = target_dir().join("release").join(lesson);
-        return compare::main(lesson, ours, &workspace(), &target_dir());
+        return sidebyside::main(lesson, ours, &workspace(), &target_dir());
     }
     if let Some(cmd) = &cli.trace {
         let shown: Vec<String> = cmd.iter().map(|w| shell_quote(w)).collect();
-        return trace::main(
+        let (code, run) = trace::main(
             cmd,
             &shown.join(" "),
             &cli.opts,
             cli.steps.clone(),
             &target_dir(),
-            cli.save.as_deref(),
         );
+        if let Some(run) = run {
+            let mut rec = Recording::new(record::collect_host());
+            rec.runs.push(run);
+            if let Some(failed) = save_trace(&cli, rec) {
+                return failed;
+            }
+        }
+        return code;
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();
@@ -403,14 +439,99 @@ fn main() -> ExitCode {
     finish(term.out(), chosen.len(), &missing, &failed)
 }
 
-/// `--save DIR`: writes the recording; `Some(1)` if that failed.
+/// `--save DIR`, `--html FILE`, `--svg DIR`: writes the recording and
+/// what is made of it; `Some(1)` if that failed.
 fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
-    let dir = cli.save.as_ref()?;
-    match rec.save(dir) {
-        Ok(()) => None,
+    if let Some(dir) = &cli.save
+        && let Err(e) = rec.save(dir)
+    {
+        eprintln!("tour: --save: {e}");
+        return Some(ExitCode::FAILURE);
+    }
+    let runs: Vec<&record::DemoRun> = rec
+        .runs
+        .iter()
+        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
+        .collect();
+    render(cli, rec, &runs)
+        .map_err(|e| eprintln!("tour: {e}"))
+        .err()
+        .map(|()| ExitCode::FAILURE)
+}
+
+/// `--save DIR` keeps the whole trace; `--html` and `--svg` show the
+/// steps with maps that `--steps` names, as slides.
+fn save_trace(cli: &Cli, mut rec: Recording) -> Option<ExitCode> {
+    if let Some(dir) = &cli.save
+        && let Err(e) = rec.save(dir)
+    {
+        eprintln!("tour: --save: {e}");
+        return Some(ExitCode::FAILURE);
+    }
+    let steps = cli.steps.clone().unwrap_or_else(|| {
+        traceview::STEP_KINDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    rec.runs = rec.runs.iter().map(|r| trace::slides(r, &steps)).collect();
+    let runs: Vec<&record::DemoRun> = rec.runs.iter().collect();
+    render(cli, &rec, &runs)
+        .map_err(|e| eprintln!("tour: {e}"))
+        .err()
+        .map(|()| ExitCode::FAILURE)
+}
+
+/// `--html FILE` and `--svg DIR` from a recording.
+fn render(cli: &Cli, rec: &Recording, runs: &[&record::DemoRun]) -> Result<(), String> {
+    if cli.html.is_none() && cli.svg.is_none() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let views = html::views(rec, runs).map_err(|e| format!("cannot render: {e}"))?;
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(file) = &cli.html {
+        let page = html::page(rec, &views);
+        write(file, &page)?;
+        eprintln!(
+            "tour: wrote {}: {} stops, {} bytes, in {:.0} ms",
+            file.display(),
+            views.len(),
+            page.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    if let Some(dir) = &cli.svg {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let files = html::svg_files(&views);
+        for (name, text) in &files {
+            write(&dir.join(name), text)?;
+        }
+        eprintln!(
+            "tour: wrote {} pictures into {}",
+            files.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--diff A B`: two recordings, runs or stops compared.
+fn diff(cli: &Cli, a: &Path, b: &Path) -> ExitCode {
+    let compared = compare::open(a)
+        .and_then(|x| Ok((x, compare::open(b)?)))
+        .map_err(|e| e.to_string())
+        .and_then(|(x, y)| compare::compare(&x, &y, cli.opts.style));
+    match compared {
+        Ok((text, _)) => {
+            print_quietly(&fit::lines(&text, cli.opts.width));
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("tour: --save: {e}");
-            Some(ExitCode::FAILURE)
+            eprintln!("tour: cannot diff: {e}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -429,6 +550,15 @@ fn replay(cli: &Cli, dir: &Path) -> ExitCode {
         .iter()
         .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
         .collect();
+    if cli.html.is_some() || cli.svg.is_some() {
+        return match render(cli, &rec, &runs) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tour: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut failed: Vec<&str> = rec.unbuilt.iter().map(String::as_str).collect();
     let mut out = io::stdout().lock();
     let mut term = Term::new(

@@ -26,7 +26,7 @@ use crate::style::Style;
 /// The /proc/PID files read at every stop, each kept in the stop under
 /// its own name. A file listed here is saved and replayed with no other
 /// change; a renderer that wants it reads `stop.text(NAME)`.
-pub const PROC_FILES: &[&str] = &["maps", "stat", "auxv"];
+pub const PROC_FILES: &[&str] = &["maps", "stat", "auxv", "smaps"];
 
 /// How long a demo may take to reach its next stop or exit; the
 /// environment variable overrides it (seconds, for the tests).
@@ -254,10 +254,12 @@ impl Run<'_> {
                         continue;
                     }
                     let (kind, title) = if sig == procfs::child::SIGSTOP {
-                        (
-                            record::KIND_STOP,
-                            format!("stop {} of {}", self.stops, self.rec.expected),
-                        )
+                        let of = match self.rec.expected {
+                            // A command given to --exec: no lesson to count.
+                            0 => String::new(),
+                            n => format!(" of {n}"),
+                        };
+                        (record::KIND_STOP, format!("stop {}{of}", self.stops))
                     } else {
                         (
                             record::KIND_SIGNAL,

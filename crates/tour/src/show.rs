@@ -37,6 +37,28 @@ fn explained_key(m: &Mapping, words: &str) -> String {
     format!("{which}|{}|{words}", m.perms)
 }
 
+/// What a line says: its change (`+4 KiB`, `unmapped`, or nothing) and
+/// its annotation, if it is new in the demo or changed (or `all`).
+pub fn note(
+    l: &Line,
+    ctx: &Context,
+    all: bool,
+    explained: &mut Explained,
+) -> (String, Option<String>) {
+    let words = annotate::annotate(&l.now, ctx);
+    let new = if l.mark == Mark::Removed {
+        all
+    } else {
+        explained.insert(explained_key(&l.now, &words)) || all
+    };
+    let change = match l.mark {
+        Mark::Changed => l.delta(),
+        Mark::Removed => "unmapped".into(),
+        _ => String::new(),
+    };
+    (change, new.then_some(words))
+}
+
 /// One table row: `prefix` and its `note`, fitted to the layout's width
 /// (continuation lines indented under the note), each line in colour.
 pub fn row(prefix: &str, note: &str, mark: Mark, st: Style, width: Option<usize>) -> String {
@@ -95,19 +117,11 @@ pub fn maps(
     let mut out = String::new();
     for l in lines {
         let m = &l.now;
-        let words = annotate::annotate(m, ctx);
-        let new = if l.mark == Mark::Removed {
-            layout.explain_all
-        } else {
-            explained.insert(explained_key(m, &words)) || layout.explain_all
-        };
-        let note = match (l.mark, new) {
-            (Mark::Changed, true) => format!("{} | {words}", l.delta()),
-            (Mark::Changed, false) => l.delta(),
-            (Mark::Removed, true) => format!("unmapped | {words}"),
-            (Mark::Removed, false) => "unmapped".into(),
-            (_, true) => words,
-            (_, false) => String::new(),
+        let (change, words) = note(l, ctx, layout.explain_all, explained);
+        let note = match (change.is_empty(), words) {
+            (true, Some(w)) => w,
+            (false, Some(w)) => format!("{change} | {w}"),
+            (_, None) => change,
         };
         let prefix = format!(
             "{} {:<range$} {} {:>9}  {:<NAME$} ",
@@ -119,42 +133,62 @@ pub fn maps(
             range = 2 * width + 1
         );
         out += &row(&prefix, &note, l.mark, st, layout.width);
-        if l.mark == Mark::Removed {
-            continue;
-        }
         let pad = " ".repeat(width * 2 + 4);
-        for p in points.iter().filter(|p| m.contains(p.addr)) {
-            out += &format!("{pad}<- {}\n", point(p, m, ctx));
-        }
-        if let Some(prog) = ctx.program.as_ref().filter(|p| p.offset != 0)
-            && prog.owns(m)
-            && !lines
-                .iter()
-                .any(|o| o.now.start < m.start && prog.owns(&o.now))
-        {
-            out += &format!(
-                "{pad}<- a PIE: loaded {:#x} above its link address; ELF address = address - {:#x}\n",
-                prog.offset, prog.offset
-            );
-        }
-        if let (true, Some(stat)) = (marks_stack && m.path == "[stack]", &ctx.stat) {
-            for mark in annotate::stack_marks(m, stat) {
-                out += &format!("{pad}<- {mark}\n");
-            }
+        for note in under(l, lines, ctx, points, marks_stack) {
+            out += &format!("{pad}<- {note}\n");
         }
     }
-    for p in points {
-        if !lines
-            .iter()
-            .any(|l| l.mark != Mark::Removed && l.now.contains(p.addr))
-        {
-            out += &format!(
-                "  ! {} ({}) at {:#x} is in no mapping\n",
-                p.name, p.place, p.addr
-            );
-        }
+    for p in astray(lines, points) {
+        out += &format!("  ! {p}\n");
     }
     out
+}
+
+/// What hangs under a line: the demo's addresses in it, a PIE's load
+/// offset at its first line, argv/envp/auxv in [stack].
+pub fn under(
+    l: &Line,
+    lines: &[Line],
+    ctx: &Context,
+    points: &[Point],
+    marks_stack: bool,
+) -> Vec<String> {
+    let m = &l.now;
+    let mut notes = Vec::new();
+    if l.mark == Mark::Removed {
+        return notes;
+    }
+    for p in points.iter().filter(|p| m.contains(p.addr)) {
+        notes.push(point(p, m, ctx));
+    }
+    if let Some(prog) = ctx.program.as_ref().filter(|p| p.offset != 0)
+        && prog.owns(m)
+        && !lines
+            .iter()
+            .any(|o| o.now.start < m.start && prog.owns(&o.now))
+    {
+        notes.push(format!(
+            "a PIE: loaded {:#x} above its link address; ELF address = address - {:#x}",
+            prog.offset, prog.offset
+        ));
+    }
+    if let (true, Some(stat)) = (marks_stack && m.path == "[stack]", &ctx.stat) {
+        notes.extend(annotate::stack_marks(m, stat));
+    }
+    notes
+}
+
+/// The demo's addresses that lie in no mapping.
+pub fn astray(lines: &[Line], points: &[Point]) -> Vec<String> {
+    points
+        .iter()
+        .filter(|p| {
+            !lines
+                .iter()
+                .any(|l| l.mark != Mark::Removed && l.now.contains(p.addr))
+        })
+        .map(|p| format!("{} ({}) at {:#x} is in no mapping", p.name, p.place, p.addr))
+        .collect()
 }
 
 /// `counter (.data) 0x402b18: section .data, as printed`.

@@ -33,7 +33,7 @@ use procfs::elf::Elf;
 use procfs::trace::{Birth, Next, Spawn, StartError, Trace, What};
 use procfs::{Event, maps};
 
-use crate::record::{DemoRun, Files, Hung, Recording, Stop, Watch};
+use crate::record::{DemoRun, Files, Hung, Stop, Watch};
 use crate::run::Options;
 use crate::traceview::View;
 
@@ -231,7 +231,7 @@ fn follow(
             }
         };
         step.kind = kind.into();
-        step.title = kind.into();
+        step.title = title(kind, &e);
         if with_maps {
             match std::fs::read_to_string(format!("/proc/{}/maps", e.pid)) {
                 Ok(text) => {
@@ -256,6 +256,22 @@ fn follow(
             let _ = procfs::child::raw_kill(e.pid as i32, procfs::child::SIGCONT);
         }
     }
+}
+
+/// A step's heading for the page renderers, which show it as a stop's.
+fn title(kind: &str, e: &procfs::trace::Event) -> String {
+    let what = match &e.what {
+        What::Exec { path, .. } => format!("what execve built for {path}"),
+        What::Call(c) => c.strace(),
+        What::Entry { addr, .. } => format!("entry point {addr:#x} reached: the loader is done"),
+        What::Stopped(sig) => format!("stopped itself (signal {sig})"),
+        What::Exit { call: Some(c) } => format!("{}: the final layout", c.strace()),
+        What::Exit { call: None } => "dying: the final layout".into(),
+        What::Signal(sig) => format!("signal {sig}"),
+        What::Task { child, birth } => format!("{birth:?} {child}"),
+        What::Ended { status, .. } => format!("ended: {status:?}"),
+    };
+    format!("{kind}, pid {}: {what}", e.pid)
 }
 
 /// cargo run adds its own directories to LD_LIBRARY_PATH (the target
@@ -283,17 +299,18 @@ pub fn user_env(target: &Path) -> Vec<(OsString, OsString)> {
         .collect()
 }
 
-/// `cargo tour --trace [OPTIONS] -- CMD [ARGS…]`. The exit status is the
-/// program's (128 + the signal that killed it), as a shell reports it;
-/// 127 and 126 when it cannot be started, 1 when ptrace is refused.
+/// `cargo tour --trace [OPTIONS] -- CMD [ARGS…]`, shown as it goes.
+/// The exit status is the program's (128 + the signal that killed it),
+/// as a shell reports it; 127 and 126 when it cannot be started, 1 when
+/// ptrace is refused. The run, if there is one, for `--save` and the
+/// other renderers.
 pub fn main(
     argv: &[String],
     shown: &str,
     opts: &Options,
     steps: Option<Vec<String>>,
     target: &Path,
-    save: Option<&Path>,
-) -> ExitCode {
+) -> (ExitCode, Option<DemoRun>) {
     let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
     let how = Spawn {
         no_aslr: opts.no_aslr,
@@ -309,27 +326,29 @@ pub fn main(
     match collect(&argv, &shown, how, opts.timeout, &mut view) {
         Err(e) => {
             eprintln!("tour: --trace: {e}");
-            ExitCode::from(e.exit_code())
+            (ExitCode::from(e.exit_code()), None)
         }
-        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => (ExitCode::SUCCESS, None),
         Ok(Err(e)) => {
             eprintln!("tour: --trace: {e}");
-            ExitCode::FAILURE
+            (ExitCode::FAILURE, None)
         }
         Ok(Ok(run)) => {
-            if let Some(dir) = save {
-                let mut rec = Recording::new(crate::record::collect_host());
-                rec.runs.push(run.clone());
-                if let Err(e) = rec.save(dir) {
-                    eprintln!("tour: --save {}: {e}", dir.display());
-                    return ExitCode::FAILURE;
-                }
-            }
-            match run.status {
+            let code = match run.status {
                 Some(Event::Exited(c)) => ExitCode::from(c as u8),
                 Some(Event::Killed(s)) => ExitCode::from(128 + s as u8),
                 _ => ExitCode::FAILURE,
-            }
+            };
+            (code, Some(run))
         }
     }
+}
+
+/// The run as slides for the page renderers (`--html`, `--svg`): only the
+/// steps with maps that `steps` names, each titled by what happened.
+pub fn slides(run: &DemoRun, steps: &[String]) -> DemoRun {
+    let mut out = run.clone();
+    out.stops
+        .retain(|s| s.files.contains_key("maps") && steps.contains(&s.kind));
+    out
 }
