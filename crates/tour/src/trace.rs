@@ -3,6 +3,9 @@
 //! whose stops are the steps of the trace, each a kind and named raw
 //! files (every step also has `pid` and `tid`):
 //!
+//! Steps with `maps` also have the tour's other files of a stop
+//! (`run::PROC_FILES`: stat, auxv, smaps).
+//!
 //! | step     | when                                   | files                              |
 //! |----------|----------------------------------------|------------------------------------|
 //! | `exec`   | execve has returned, nothing ran yet   | `maps`, `exe`, `program` (its ELF file, up to 1 MiB), `entry`, `loader` |
@@ -246,6 +249,13 @@ fn follow(
                     "error",
                     format!("cannot read /proc/{}/maps: {err}", e.pid),
                 ),
+            }
+            // The other files the tour reads at a stop (smaps: what is
+            // resident, for the pictures of --html and --svg).
+            for name in crate::run::PROC_FILES.iter().filter(|n| **n != "maps") {
+                if let Ok(bytes) = std::fs::read(format!("/proc/{}/{name}", e.pid)) {
+                    f.insert(name.to_string(), bytes);
+                }
             }
             run.files
                 .insert("segments".into(), segments.clone().into_bytes());
