@@ -17,11 +17,12 @@
 //! | `task`   | a new thread or process                | `child`, `birth`                   |
 //! | `end`    | a process has ended                    | `status`, `syscalls`               |
 //!
-//! The run keeps `trace` (the command, one word a line), `segments`: the
+//! An `exec` step also has `interp`, the program's PT_INTERP, and
+//! `interp.path`, that file with links resolved, as maps names it. The
+//! run keeps `trace` (the command, one word a line) and `segments`: the
 //! program headers of every ELF file that appeared in the maps (read when
 //! it appeared), one line each, `PATH<TAB>TYPE FLAGS OFFSET VADDR FILESZ
-//! MEMSZ` in hex, and `interp`, the program's PT_INTERP (`interp.path`
-//! with links resolved, as maps names it). The renderer
+//! MEMSZ` in hex. The renderer
 //! ([`crate::traceview`]) reads only these; `--save` and `--replay` keep
 //! and show a trace like any recording.
 
@@ -91,18 +92,6 @@ pub fn collect(
     timeout: Duration,
     watch: &mut dyn Watch,
 ) -> Result<io::Result<DemoRun>, StartError> {
-    let interp = Elf::interpreter(Path::new(&argv[0]))
-        .ok()
-        .flatten()
-        .or_else(|| {
-            // A name found in $PATH.
-            std::env::var_os("PATH").and_then(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join(&argv[0]))
-                    .find(|f| f.is_file())
-                    .and_then(|f| Elf::interpreter(&f).ok().flatten())
-            })
-        });
     let started = Instant::now();
     let mut trace = Trace::start(argv, how)?;
     let words: Vec<String> = argv
@@ -121,13 +110,6 @@ pub fn collect(
         ..DemoRun::default()
     };
     put(&mut run.files, "trace", words.join("\n"));
-    if let Some(i) = interp {
-        let canonical = std::fs::canonicalize(&i)
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| i.clone());
-        put(&mut run.files, "interp", i);
-        put(&mut run.files, "interp.path", canonical);
-    }
     let result = watch
         .started(&run)
         .and_then(|()| follow(&mut trace, &mut run, timeout, watch));
@@ -175,6 +157,14 @@ fn follow(
                 }
                 put(f, "entry", format!("{entry:#x}"));
                 put(f, "loader", u8::from(*loader));
+                // PT_INTERP, and the file as maps will name it.
+                if let Ok(Some(i)) = Elf::interpreter(Path::new(path)) {
+                    let canonical = std::fs::canonicalize(&i)
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_else(|_| i.clone());
+                    put(f, "interp", i);
+                    put(f, "interp.path", canonical);
+                }
                 "exec"
             }
             What::Call(c) => {

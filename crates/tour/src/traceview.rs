@@ -50,6 +50,8 @@ pub struct View<'a> {
     fs: HashMap<u32, HashSet<u64>>,
     /// Per process: the program's path (from its exec step).
     exe: HashMap<u32, String>,
+    /// Per process: its interpreter, as maps names it (from its exec step).
+    interp: HashMap<u32, String>,
     /// Per process: the program's ELF file and load offset, for section names.
     program: HashMap<u32, Program>,
     /// Fit lines to this many columns (`None`: as they are).
@@ -76,6 +78,7 @@ impl<'a> View<'a> {
             fs: HashMap::new(),
             exe: HashMap::new(),
             program: HashMap::new(),
+            interp: HashMap::new(),
             width: None,
             live: false,
             shown: 0,
@@ -135,8 +138,7 @@ fn base_name(path: &str) -> &str {
 }
 
 /// Who made a call, by the file its `syscall` instruction is in.
-fn who(caller: &str, run: &DemoRun, exe: &str) -> String {
-    let interp = run.text("interp.path").unwrap_or_default();
+fn who(caller: &str, interp: &str, exe: &str) -> String {
     if caller.is_empty() {
         "anonymous code".into()
     } else if caller == interp {
@@ -162,10 +164,9 @@ impl View<'_> {
         all: &[Mapping],
         pid: u32,
         segs: &HashMap<String, Vec<ProgramHeader>>,
-        run: &DemoRun,
     ) -> String {
         let exe = self.exe.get(&pid).cloned().unwrap_or_default();
-        let interp = run.text("interp.path").unwrap_or_default();
+        let interp = self.interp.get(&pid).cloned().unwrap_or_default();
         if m.path.ends_with("/ld.so.cache") {
             return "ld.so's cache of library paths (ldconfig): mapped to look a library up, unmapped when done".into();
         }
@@ -290,7 +291,7 @@ impl View<'_> {
             } else {
                 all
             };
-            let mut note = self.what(m, context, pid, &segs, run);
+            let mut note = self.what(m, context, pid, &segs);
             match l.mark {
                 Mark::Changed => note = format!("{} | {note}", l.delta()),
                 Mark::Removed => note = format!("unmapped | {note}"),
@@ -466,6 +467,8 @@ impl Watch for View<'_> {
             "exec" => {
                 let exe = step.text("exe").unwrap_or_default();
                 self.exe.insert(pid, exe.clone());
+                self.interp
+                    .insert(pid, step.text("interp.path").unwrap_or_default());
                 self.program.remove(&pid);
                 if let Some(bytes) = step.files.get("program")
                     && let Some(p) = Program::find(&exe, bytes, &now)
@@ -481,7 +484,7 @@ impl Watch for View<'_> {
                 let then = if loader {
                     format!(
                         "the interpreter {} runs first",
-                        run.text("interp").unwrap_or_default()
+                        step.text("interp").unwrap_or_default()
                     )
                 } else {
                     "no interpreter: the program itself runs first".into()
@@ -496,7 +499,8 @@ impl Watch for View<'_> {
             "call" => {
                 let caller = step.text("caller").unwrap_or_default();
                 let exe = self.exe.get(&pid).cloned().unwrap_or_default();
-                let by = who(&caller, run, &exe);
+                let interp = self.interp.get(&pid).cloned().unwrap_or_default();
+                let by = who(&caller, &interp, &exe);
                 self.calls.push(by.clone());
                 if step.text("name").as_deref() == Some("arch_prctl")
                     && let Some(a) = step.text("args").and_then(|a| {
@@ -616,6 +620,9 @@ impl Watch for View<'_> {
                     self.made.extend(made);
                     if let Some(e) = self.exe.get(&pid).cloned() {
                         self.exe.insert(c, e);
+                    }
+                    if let Some(i) = self.interp.get(&pid).cloned() {
+                        self.interp.insert(c, i);
                     }
                     if let Some(f) = self.fs.get(&pid).cloned() {
                         self.fs.insert(c, f);
