@@ -680,12 +680,14 @@ impl Tracer {
                 close(go[1]);
                 close(err[0]);
             }
-            let why = if e.raw_os_error() == Some(EPERM) {
-                refused_because()
+            return Err(StartError::Refused(if e.raw_os_error() == Some(EPERM) {
+                format!(
+                    "ptrace refused (PTRACE_SEIZE: EPERM): {}",
+                    refused_because()
+                )
             } else {
-                e.to_string()
-            };
-            return Err(StartError::Refused(format!("ptrace refused ({e}): {why}")));
+                format!("ptrace failed (PTRACE_SEIZE): {e}")
+            }));
         }
         t.tasks.insert(
             pid,

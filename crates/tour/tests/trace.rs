@@ -590,3 +590,74 @@ fn a_trace_becomes_slides_with_html_and_svg() {
     let svgs = std::fs::read_dir(&pictures).unwrap().count();
     assert_eq!(svgs, 3);
 }
+
+unsafe extern "C" {
+    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+}
+
+/// `struct sock_filter` (`include/uapi/linux/filter.h`).
+#[repr(C)]
+struct SockFilter {
+    code: u16,
+    jt: u8,
+    jf: u8,
+    k: u32,
+}
+
+/// `struct sock_fprog`.
+#[repr(C)]
+struct SockFprog {
+    len: u16,
+    filter: *const SockFilter,
+}
+
+#[test]
+fn ptrace_refused_is_one_line_and_exit_1() {
+    // A seccomp filter that makes ptrace(2) fail with EPERM, as a
+    // sandbox would (`seccomp(2)`, `include/uapi/linux/bpf_common.h`).
+    const BPF_LD_W_ABS: u16 = 0x20;
+    const BPF_JEQ_K: u16 = 0x15;
+    const BPF_RET_K: u16 = 0x06;
+    const NR_PTRACE: u32 = 101;
+    const SECCOMP_RET_ERRNO_EPERM: u32 = 0x0005_0000 | 1;
+    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+    const PR_SET_NO_NEW_PRIVS: i32 = 38;
+    const PR_SET_SECCOMP: i32 = 22;
+    const SECCOMP_MODE_FILTER: u64 = 2;
+    let op = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+    // seccomp_data.nr is at offset 0.
+    let filter = [
+        op(BPF_LD_W_ABS, 0, 0, 0),
+        op(BPF_JEQ_K, 0, 1, NR_PTRACE),
+        op(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO_EPERM),
+        op(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+    ];
+    let prog = SockFprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr(),
+    };
+    let prog_addr = &prog as *const SockFprog as u64;
+    let mut cmd = Command::new(TOUR);
+    cmd.args(["--trace", "--", "/bin/true"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec, two prctl calls; `prog` and `filter`
+    // live until the child has exec'd (output() waits for it).
+    unsafe {
+        cmd.pre_exec(move || {
+            if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog_addr, 0, 0) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("tour: --trace: ptrace refused"), "{err}");
+    assert!(!out.contains("-- exec"), "{out}");
+}
