@@ -104,6 +104,7 @@ const SIGTTOU: i32 = 22;
 /// `errno(3)`.
 const ENOENT: i32 = 2;
 const EPERM: i32 = 1;
+const EINTR: i32 = 4;
 /// `include/uapi/linux/auxvec.h`.
 const AT_ENTRY: u64 = 9;
 /// `int3`, the one-byte breakpoint instruction.
@@ -708,7 +709,7 @@ impl Tracer {
             // SAFETY: writes one int.
             let r = unsafe { waitpid(pid as i32, &mut status, WALL) };
             if r == -1 {
-                if errno() == libc_eintr() {
+                if errno() == EINTR {
                     continue;
                 }
                 return Err(other("waitpid"));
@@ -955,7 +956,7 @@ impl Tracer {
             // SAFETY: writes one int.
             let tid = unsafe { waitpid(-1, &mut status, WALL | WNOTHREAD) };
             if tid == -1 {
-                if errno() == libc_eintr() {
+                if errno() == EINTR {
                     continue;
                 }
                 break;
@@ -1097,11 +1098,6 @@ impl Tracer {
         }
         // Whatever is left (nothing, normally) dies with EXITKILL now.
     }
-}
-
-/// `EINTR` (`errno(3)`).
-const fn libc_eintr() -> i32 {
-    4
 }
 
 #[cfg(test)]
