@@ -785,6 +785,12 @@ impl Elf {
         Elf::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    /// The interpreter a dynamically linked program names in PT_INTERP
+    /// (`/lib64/ld-linux-x86-64.so.2`); `None` for a static program.
+    pub fn interpreter(path: &std::path::Path) -> Result<Option<String>, String> {
+        Elf::read(path).map(|elf| elf.interp)
+    }
+
     pub fn segments(&self, kind: u32) -> impl Iterator<Item = &ProgramHeader> {
         self.programs.iter().filter(move |p| p.kind == kind)
     }

@@ -11,17 +11,23 @@
 //!   checking them, and whether the kernel runs i386 programs.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
+//! - [`trace`]: start any program under ptrace and follow, call by call,
+//!   how its address space is built ([`syscalls`] decodes the calls).
+//! - [`cbuild`]: for tests, build a small C program with cc.
 //! - [`testing`]: run a demo through all its stops, for the tests.
 //!
 //! std only, no crates: libc functions that std does not wrap are
 //! declared in [`child`] by hand.
 
+pub mod cbuild;
 pub mod child;
 pub mod elf;
 pub mod i686;
 pub mod maps;
 pub mod stat;
+pub mod syscalls;
 pub mod testing;
+pub mod trace;
 
 pub use child::{Demo, Event, Spawn};
 pub use maps::Mapping;

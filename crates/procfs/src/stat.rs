@@ -14,6 +14,11 @@ pub struct Stat {
     pub comm: String,
     /// `R` running, `S` sleeping, `T` stopped by a signal, `t` traced, `Z` zombie, …
     pub state: char,
+    /// (10) minor page faults so far: pages found in memory (or zero
+    /// pages, or copies made on write), no disk read.
+    pub min_flt: u64,
+    /// (24) resident set size, in pages; may lag behind, see [`status_kib`].
+    pub rss_pages: u64,
     /// (26, 27) .text of the program.
     pub start_code: u64,
     pub end_code: u64,
@@ -58,6 +63,8 @@ pub fn parse(text: &str) -> Result<Stat, String> {
             .first()
             .and_then(|s| s.chars().next())
             .ok_or_else(bad)?,
+        min_flt: field(10)?,
+        rss_pages: field(24)?,
         start_code: field(26)?,
         end_code: field(27)?,
         start_stack: field(28)?,
@@ -75,6 +82,17 @@ pub fn parse(text: &str) -> Result<Stat, String> {
 pub fn read(pid: u32) -> std::io::Result<Stat> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     parse(&text).map_err(std::io::Error::other)
+}
+
+/// A `kB` field of /proc/PID/status (`VmRSS`, `VmSize`, …). Unlike the
+/// rss of /proc/PID/stat, which may lag behind (the kernel sums its
+/// per-CPU counters lazily there), `VmRSS` is the exact sum.
+pub fn status_kib(pid: u32, field: &str) -> std::io::Result<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no {field} in /proc/{pid}/status")))
 }
 
 /// Parses /proc/PID/auxv of a 64-bit process: native-endian (type, value)

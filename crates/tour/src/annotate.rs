@@ -59,6 +59,16 @@ impl Program {
         )
     }
 
+    /// The names of the allocated sections that lie in `m`.
+    pub fn sections_of(&self, m: &Mapping) -> Vec<&str> {
+        let (start, end) = self.linked(m);
+        self.elf
+            .sections_in(start, end)
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect()
+    }
+
     /// The allocated section that holds run-time address `addr`.
     pub fn section_at(&self, addr: u64) -> Option<&str> {
         let a = addr.wrapping_sub(self.offset);

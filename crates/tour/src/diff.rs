@@ -51,7 +51,7 @@ impl Line {
         };
         let mut parts = Vec::new();
         if b.size() != self.now.size() {
-            let how = if b.start != self.now.start && b.end == self.now.end {
+            let how = if b.start > self.now.start && b.end == self.now.end {
                 " (grew down)"
             } else {
                 ""

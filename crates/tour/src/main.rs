@@ -26,9 +26,12 @@ mod os;
 mod record;
 mod run;
 mod show;
+mod sidebyside;
 mod style;
 mod svg;
 mod term;
+mod trace;
+mod traceview;
 
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -43,7 +46,9 @@ use term::Term;
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
                   [--arch x86_64|i686|both] [--3gb]
                   [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
-       cargo tour --diff A B";
+       cargo tour --diff A B
+       cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]
+       cargo tour --compare [LESSON]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -62,6 +67,15 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --3gb      run the i686 builds with ADDR_LIMIT_3GB (as `setarch i386
              --3gb`): the 3 GiB/1 GiB split of a 32-bit kernel, the seed's
   --list     the demos, one line each
+  --trace -- CMD [ARGS...]
+             run any program under ptrace and show how its address space
+             is built: the exec, every call that maps, unmaps or
+             re-protects memory (who made it, what it is), the entry
+             point, the exit; exits with the program's status
+  --steps LIST  with --trace, only these steps (exec,call,entry,stop,exit)
+  --compare [LESSON]  the lesson (stop, brk, mmap) as our demo, C with glibc (dynamic,
+             static) and Rust with std, side by side: sizes, maps lines,
+             syscalls, faults, memory, time
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
   --html FILE   also write the tour as one web page of slides (self-contained;
@@ -104,6 +118,12 @@ struct Cli {
     exec: Vec<String>,
     /// Hidden: measure the overhead per stop over this many runs.
     bench: Option<usize>,
+    /// `--trace -- CMD…`.
+    trace: Option<Vec<String>>,
+    /// `--steps LIST` of --trace.
+    steps: Option<Vec<String>>,
+    /// `--compare [LESSON]`; empty until the lesson is named.
+    compare: Option<String>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
     diff: Option<(PathBuf, PathBuf)>,
@@ -165,6 +185,9 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         build: true,
         exec: Vec::new(),
         bench: None,
+        trace: None,
+        steps: None,
+        compare: None,
         save: None,
         replay: None,
         arch: Arch::X86_64,
@@ -225,11 +248,45 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                     return Err(usage_error("--exec needs a command"));
                 }
             }
+            "--trace" => cli.trace = Some(Vec::new()),
+            "--compare" => cli.compare = Some(String::new()),
+            "--steps" => {
+                let list = args.next().unwrap_or_default();
+                let steps: Vec<String> = list.split(',').map(str::to_string).collect();
+                if let Some(bad) = steps
+                    .iter()
+                    .find(|s| !traceview::STEP_KINDS.contains(&s.as_str()))
+                {
+                    return Err(usage_error(&format!(
+                        "--steps: unknown step '{bad}' (the steps: {})",
+                        traceview::STEP_KINDS.join(",")
+                    )));
+                }
+                cli.steps = Some(steps);
+            }
+            "--" if cli.trace.is_some() => {
+                cli.trace = Some(args.by_ref().collect());
+            }
             "--bench" => {
                 let n = args.next().and_then(|n| n.parse().ok());
                 cli.bench = Some(n.ok_or_else(|| usage_error("--bench needs a number of runs"))?);
             }
             o if o.starts_with('-') => return Err(usage_error(&format!("unknown option '{o}'"))),
+            lesson if cli.compare.as_deref() == Some("") => {
+                if !sidebyside::lesson_known(lesson) {
+                    let known: Vec<&str> = sidebyside::LESSONS.iter().map(|(l, _)| *l).collect();
+                    return Err(usage_error(&format!(
+                        "--compare: no comparison programs for '{lesson}' (there are: {})",
+                        known.join(", ")
+                    )));
+                }
+                cli.compare = Some(lesson.to_string());
+            }
+            word if cli.trace.as_ref().is_some_and(Vec::is_empty) => {
+                let mut cmd = vec![word.to_string()];
+                cmd.extend(args.by_ref());
+                cli.trace = Some(cmd);
+            }
             name => {
                 if demos::find(name).is_none() {
                     eprintln!(
@@ -252,8 +309,30 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--arch both shows two finished runs: --pause, --bench and --exec need one",
         ));
     }
+    match &cli.trace {
+        Some(cmd) if cmd.is_empty() => {
+            return Err(usage_error(
+                "--trace needs a command after --: --trace -- CMD [ARGS...]",
+            ));
+        }
+        None if cli.steps.is_some() && cli.replay.is_none() => {
+            return Err(usage_error(
+                "--steps belongs to --trace (or --replay of a trace)",
+            ));
+        }
+        Some(_) if !cli.names.is_empty() => {
+            return Err(usage_error(
+                "--trace takes a command after --, not demo names",
+            ));
+        }
+        _ => {}
+    }
     if cli.replay.is_some()
-        && (cli.save.is_some() || cli.opts.no_aslr || !cli.exec.is_empty() || cli.bench.is_some())
+        && (cli.save.is_some()
+            || cli.trace.is_some()
+            || cli.opts.no_aslr
+            || !cli.exec.is_empty()
+            || cli.bench.is_some())
     {
         return Err(usage_error(
             "--replay shows a recording: --save, --no-aslr, --exec and --bench need a live run",
@@ -309,6 +388,38 @@ fn main() -> ExitCode {
     }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
+    }
+    if let Some(lesson) = &cli.compare {
+        let lesson = if lesson.is_empty() { "stop" } else { lesson };
+        let Some(d) = demos::find(lesson) else {
+            return usage_error(&format!("--compare: no demo '{lesson}'"));
+        };
+        if cli.build
+            && let Err(e) = build(&[d])
+        {
+            eprintln!("tour: {lesson}: {e}");
+            return ExitCode::FAILURE;
+        }
+        let ours = target_dir().join("release").join(lesson);
+        return sidebyside::main(lesson, ours, &workspace(), &target_dir());
+    }
+    if let Some(cmd) = &cli.trace {
+        let shown: Vec<String> = cmd.iter().map(|w| shell_quote(w)).collect();
+        let (code, run) = trace::main(
+            cmd,
+            &shown.join(" "),
+            &cli.opts,
+            cli.steps.clone(),
+            &target_dir(),
+        );
+        if let Some(run) = run {
+            let mut rec = Recording::new(record::collect_host());
+            rec.runs.push(run);
+            if let Some(failed) = save_trace(&cli, rec) {
+                return failed;
+            }
+        }
+        return code;
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();
@@ -454,6 +565,29 @@ fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
         .map(|()| ExitCode::FAILURE)
 }
 
+/// `--save DIR` keeps the whole trace; `--html` and `--svg` show the
+/// steps with maps that `--steps` names, as slides.
+fn save_trace(cli: &Cli, mut rec: Recording) -> Option<ExitCode> {
+    if let Some(dir) = &cli.save
+        && let Err(e) = rec.save(dir)
+    {
+        eprintln!("tour: --save: {e}");
+        return Some(ExitCode::FAILURE);
+    }
+    let steps = cli.steps.clone().unwrap_or_else(|| {
+        traceview::STEP_KINDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    rec.runs = rec.runs.iter().map(|r| trace::slides(r, &steps)).collect();
+    let runs: Vec<&record::DemoRun> = rec.runs.iter().collect();
+    render(cli, &rec, &runs)
+        .map_err(|e| eprintln!("tour: {e}"))
+        .err()
+        .map(|()| ExitCode::FAILURE)
+}
+
 /// `--html FILE` and `--svg DIR` from a recording.
 fn render(cli: &Cli, rec: &Recording, runs: &[&record::DemoRun]) -> Result<(), String> {
     if cli.html.is_none() && cli.svg.is_none() {
@@ -541,7 +675,14 @@ fn replay(cli: &Cli, dir: &Path) -> ExitCode {
         false,
     );
     for run in &runs {
-        match term::replay(run, &mut term) {
+        let shown = if run.files.contains_key("trace") {
+            let host = Host::from_files(&rec.host);
+            let mut view = traceview::View::with(term.out(), &cli.opts, cli.steps.clone(), &host);
+            term::replay(run, &mut view)
+        } else {
+            term::replay(run, &mut term)
+        };
+        match shown {
             Err(e) if e.kind() == ErrorKind::BrokenPipe => return status(&failed),
             Err(e) => {
                 eprintln!("tour: {}: {e}", run.name);

@@ -61,7 +61,7 @@ pub fn note(
 
 /// One table row: `prefix` and its `note`, fitted to the layout's width
 /// (continuation lines indented under the note), each line in colour.
-fn row(prefix: &str, note: &str, mark: Mark, st: Style, width: Option<usize>) -> String {
+pub fn row(prefix: &str, note: &str, mark: Mark, st: Style, width: Option<usize>) -> String {
     let paint = |t: &str| match mark {
         Mark::Added => st.added(t),
         Mark::Removed => st.removed(t),
