@@ -1,6 +1,9 @@
 //! `procfs`: what the tour and the tests use to watch a demo.
 //!
 //! - [`maps`]: parse `/proc/PID/maps` lines.
+//! - [`smaps`]: `/proc/PID/smaps`, what of each mapping is resident;
+//!   [`pagemap`]: the present bit (and frame) of every page;
+//!   [`resident`]: both at one moment.
 //! - [`stat`]: the fields of `/proc/PID/stat` that describe the layout
 //!   (start_brk, arg_start, …), and `/proc/PID/auxv`.
 //! - [`elf`]: a small ELF64 reader (header, program headers, sections,
@@ -15,8 +18,12 @@
 pub mod child;
 pub mod elf;
 pub mod maps;
+pub mod pagemap;
+pub mod resident;
+pub mod smaps;
 pub mod stat;
 pub mod testing;
 
 pub use child::{Demo, Event, Spawn};
 pub use maps::Mapping;
+pub use smaps::Smap;

@@ -9,6 +9,8 @@
 //!   `_start` (and `_start_pie`) and `syscall0`..`syscall6`.
 //! - [`nr`]: syscall numbers; [`errno`]: error numbers and their names.
 //! - [`calls`]: typed wrappers (`brk`, `mmap`, `kill`, …).
+//! - [`mm`]: pages: `madvise`, `mprotect`, `sysinfo`.
+//! - [`process`]: a second process: `fork`, `wait4`, `getppid`, `prctl`.
 //! - [`out`]: narration without `core::fmt` (strings, decimal, 0x-hex).
 //! - [`args`]: argc/argv/envp/auxv as `_start` found them, and a strict
 //!   command-line parser.
@@ -22,8 +24,10 @@ pub mod args;
 pub mod calls;
 pub mod errno;
 pub mod lesson;
+pub mod mm;
 pub mod nr;
 pub mod out;
+pub mod process;
 #[cfg(not(test))]
 mod rt;
 
@@ -31,6 +35,8 @@ pub use args::{Args, Cli};
 pub use calls::*;
 pub use errno::{Errno, OrExit};
 pub use lesson::{narrate_stop, stop_self};
+pub use mm::*;
+pub use process::*;
 pub use out::Line;
 
 /// Turns a demo's `fn main(args: Args)` into the program's entry point.
