@@ -179,7 +179,11 @@ fn say(q: bool, text: &str) {
 /// `TEXT 0xADDR` on stderr unless quiet, then stop.
 fn stop(q: bool, text: &str, addr: usize) {
     if !q {
-        Line::new(STDERR).str(text).hex(addr as u64).str("\n").write();
+        Line::new(STDERR)
+            .str(text)
+            .hex(addr as u64)
+            .str("\n")
+            .write();
     }
     sys::narrate_stop(q).or_exit("kill");
 }

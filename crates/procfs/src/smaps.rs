@@ -66,7 +66,9 @@ pub fn parse(text: &str) -> Result<Vec<Smap>, String> {
         });
         match field {
             Some(("VmFlags", flags)) => {
-                let last = all.last_mut().ok_or_else(|| format!("VmFlags first: {line:?}"))?;
+                let last = all
+                    .last_mut()
+                    .ok_or_else(|| format!("VmFlags first: {line:?}"))?;
                 last.vm_flags = flags.split_whitespace().map(str::to_string).collect();
             }
             Some((name, value)) => {
@@ -163,7 +165,10 @@ VmFlags: rd wr mr mw me ac nh
         let addr = page.as_ptr() as u64 + 4096;
         let smaps = read(std::process::id()).unwrap();
         let maps = crate::maps::read(std::process::id()).unwrap();
-        assert!(smaps.len() >= maps.len() - 2, "threads may map between the reads");
+        assert!(
+            smaps.len() >= maps.len() - 2,
+            "threads may map between the reads"
+        );
         let heap = smaps.iter().find(|s| s.mapping.contains(addr)).unwrap();
         assert!(heap.rss() >= 4096 && heap.anonymous() >= 4096, "{heap:?}");
         assert!(heap.rss() <= heap.mapping.size());

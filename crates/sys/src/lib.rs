@@ -36,8 +36,8 @@ pub use calls::*;
 pub use errno::{Errno, OrExit};
 pub use lesson::{narrate_stop, stop_self};
 pub use mm::*;
-pub use process::*;
 pub use out::Line;
+pub use process::*;
 
 /// Turns a demo's `fn main(args: Args)` into the program's entry point.
 ///

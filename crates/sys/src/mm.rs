@@ -69,8 +69,7 @@ pub struct Sysinfo {
 pub fn sysinfo() -> Result<Sysinfo, Errno> {
     let mut info = Sysinfo::default();
     // SAFETY: the kernel writes one struct sysinfo into `info`.
-    Errno::check(unsafe { syscall1(nr::SYSINFO, &mut info as *mut Sysinfo as usize) })
-        .map(|_| info)
+    Errno::check(unsafe { syscall1(nr::SYSINFO, &mut info as *mut Sysinfo as usize) }).map(|_| info)
 }
 
 #[cfg(test)]
