@@ -13,19 +13,36 @@ proc_state() {
     echo "${stat%% *}"
 }
 
+# proc_comm PID: the command name of /proc/PID/stat, between the first
+# '(' and the last ')'.
+proc_comm() {
+    local stat
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat#*(}
+    echo "${stat%)*}"
+}
+
 # continue_stops PID [ON_STOP...]: until PID ends, sends SIGCONT to PID,
 # or to a process PID started (strace's tracee), whenever it has stopped
 # itself. Before that runs the command ON_STOP..., if given, with the
 # stopped pid as last argument (to show its maps, to count the stops).
 #
+# A child that is the same program as PID (cow's forked child) is left
+# alone: the demo continues it itself, and a SIGCONT from here would race
+# the demo's own wait4.
+#
 # It looks at /proc/PID/stat every 10 ms: a script has no waitpid for a
 # stopped process (the tour has one), and 10 ms is quick enough for a human.
 continue_stops() {
-    local pid=$1 each state
+    local pid=$1 each state comm
     shift
+    comm=$(proc_comm "$pid") || return 0
     while state=$(proc_state "$pid") && [[ $state != Z ]]; do
         for each in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
             state=$(proc_state "$each") || continue
+            if [[ $each != "$pid" && $(proc_comm "$each") == "$comm" ]]; then
+                continue
+            fi
             if [[ $state == [Tt] ]]; then
                 if (($#)); then "$@" "$each"; fi
                 # Gone in between (killed from elsewhere): nothing to continue.
