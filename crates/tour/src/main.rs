@@ -3,9 +3,14 @@
 //! changed since the last stop (`+` new, `-` gone, `~` resized or
 //! re-protected), and with `--diagram` a box picture like the seeds'.
 //!
-//! Modules: [`demos`] the list, [`run`] one demo from stop to stop,
-//! [`annotate`] words for a maps line, [`diff`] the marks, [`show`] the
-//! table, [`diagram`] the picture, [`bench`] the overhead per stop.
+//! What the tour collects is kept apart from how it is shown: a
+//! recording ([`record`]) of demo runs and their stops, each stop a set
+//! of raw files (maps, stat, auxv, the demo's output). Collectors make
+//! one: [`run`] from a live demo, [`record::Recording::load`] from a
+//! saved directory (`--save DIR`, `--replay DIR`). Renderers only read
+//! one: [`term`] the text, with [`annotate`] words for a maps line,
+//! [`diff`] the marks, [`show`] the table, [`diagram`] the picture.
+//! [`demos`] is the list, [`bench`] the overhead per stop.
 
 mod annotate;
 mod bench;
@@ -13,9 +18,11 @@ mod demos;
 mod diagram;
 mod diff;
 mod os;
+mod record;
 mod run;
 mod show;
 mod style;
+mod term;
 
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -23,10 +30,12 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use demos::Demo;
+use record::{Host, Recording};
 use run::Options;
+use term::Term;
 
-const USAGE: &str =
-    "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list] [DEMO...]";
+const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list]
+                  [--save DIR | --replay DIR] [DEMO...]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -38,6 +47,8 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --no-aslr  start the demos with ADDR_NO_RANDOMIZE (as `setarch -R`):
              the same addresses every run, for slides
   --list     the demos, one line each
+  --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
+  --replay DIR  show a saved tour as it was shown, without running a demo
 Colour only on a terminal, and never with NO_COLOR set.";
 
 /// Exit status for bad arguments (as the demos use).
@@ -70,6 +81,8 @@ struct Cli {
     exec: Vec<String>,
     /// Hidden: measure the overhead per stop over this many runs.
     bench: Option<usize>,
+    save: Option<PathBuf>,
+    replay: Option<PathBuf>,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -113,6 +126,8 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         build: true,
         exec: Vec::new(),
         bench: None,
+        save: None,
+        replay: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -128,6 +143,17 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "-h" | "--help" => {
                 print_quietly(&format!("{USAGE}{HELP}\n"));
                 return Err(ExitCode::SUCCESS);
+            }
+            "--save" | "--replay" => {
+                let dir = args.next().filter(|d| !d.is_empty());
+                let dir = PathBuf::from(
+                    dir.ok_or_else(|| usage_error(&format!("{a} needs a directory")))?,
+                );
+                if a == "--save" {
+                    cli.save = Some(dir);
+                } else {
+                    cli.replay = Some(dir);
+                }
             }
             "--no-build" => cli.build = false,
             "--exec" => {
@@ -152,6 +178,13 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 cli.names.push(name.to_string());
             }
         }
+    }
+    if cli.replay.is_some()
+        && (cli.save.is_some() || cli.opts.no_aslr || !cli.exec.is_empty() || cli.bench.is_some())
+    {
+        return Err(usage_error(
+            "--replay shows a recording: --save, --no-aslr, --exec and --bench need a live run",
+        ));
     }
     Ok(cli)
 }
@@ -195,6 +228,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    if let Some(dir) = cli.replay.clone() {
+        return replay(&cli, &dir);
+    }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
     }
@@ -215,31 +251,100 @@ fn main() -> ExitCode {
     if let Some(runs) = cli.bench {
         return bench::bench(&chosen, &bin, &cli.opts, runs);
     }
+    let host = record::collect_host();
+    let mut rec = Recording::new(host.clone());
+    rec.missing = missing.iter().map(|s| s.to_string()).collect();
+    rec.unbuilt = failed.iter().map(|s| s.to_string()).collect();
     let mut out = io::stdout().lock();
+    let mut term = Term::new(
+        &cli.opts,
+        &mut out,
+        Host::from_files(&host),
+        Some(chosen.len()),
+        true,
+    );
     let mut timings = run::Timings::default();
-    for (i, d) in chosen.iter().enumerate() {
+    for d in &chosen {
         let path = bin(d);
-        let head = format!("== {}/{} {}: {}", i + 1, chosen.len(), d.name, d.about);
-        let header = writeln!(
-            out,
-            "\n{}\n{}",
-            cli.opts.style.bold(&head),
-            command_line(d, &path, cli.opts.no_aslr)
-        );
-        match header.and_then(|()| run::run(d, &path, &mut cli.opts, &mut out, &mut timings)) {
-            Ok(true) => {}
-            Ok(false) => failed.push(d.name),
+        let command = command_line(d, &path, cli.opts.no_aslr);
+        let (run, result) = run::run(d, &path, &command, &cli.opts, &mut term, &mut timings);
+        let ok = run.ok();
+        rec.runs.push(run);
+        match result {
+            Ok(()) if ok => {}
+            Ok(()) => failed.push(d.name),
             // Whoever read our output has gone (`cargo tour | head`): the
             // rest would go nowhere. The demo was killed when its run
             // ended, as on any exit; the status tells of the demos seen.
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => return status(&failed),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                return save(&cli, &rec).unwrap_or_else(|| status(&failed));
+            }
             Err(e) => {
                 eprintln!("tour: {}: {e}", d.name);
                 failed.push(d.name);
             }
         }
     }
-    finish(&mut out, &chosen, &missing, &failed)
+    if let Some(code) = save(&cli, &rec) {
+        return code;
+    }
+    finish(term.out(), chosen.len(), &missing, &failed)
+}
+
+/// `--save DIR`: writes the recording; `Some(1)` if that failed.
+fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
+    let dir = cli.save.as_ref()?;
+    match rec.save(dir) {
+        Ok(()) => None,
+        Err(e) => {
+            eprintln!("tour: --save: {e}");
+            Some(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `--replay DIR`: the saved tour, shown as it was shown live.
+fn replay(cli: &Cli, dir: &Path) -> ExitCode {
+    let rec = match Recording::load(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tour: cannot replay: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runs: Vec<&record::DemoRun> = rec
+        .runs
+        .iter()
+        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
+        .collect();
+    let mut failed: Vec<&str> = rec.unbuilt.iter().map(String::as_str).collect();
+    let mut out = io::stdout().lock();
+    let mut term = Term::new(
+        &cli.opts,
+        &mut out,
+        Host::from_files(&rec.host),
+        Some(runs.len()),
+        false,
+    );
+    for run in &runs {
+        match term::replay(run, &mut term) {
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => return status(&failed),
+            Err(e) => {
+                eprintln!("tour: {}: {e}", run.name);
+                failed.push(&run.name);
+                continue;
+            }
+            Ok(()) => {}
+        }
+        if let Some(e) = &run.error {
+            eprintln!("tour: {}: {e}", run.name);
+        }
+        if !run.ok() {
+            failed.push(&run.name);
+        }
+    }
+    let missing: Vec<&str> = rec.missing.iter().map(String::as_str).collect();
+    finish(term.out(), runs.len(), &missing, &failed)
 }
 
 fn status(failed: &[&str]) -> ExitCode {
@@ -251,13 +356,12 @@ fn status(failed: &[&str]) -> ExitCode {
 }
 
 /// The last lines: demos missing from this tree, and what failed.
-fn finish(out: &mut impl Write, chosen: &[&Demo], missing: &[&str], failed: &[&str]) -> ExitCode {
+fn finish(out: &mut dyn Write, n: usize, missing: &[&str], failed: &[&str]) -> ExitCode {
     let mut text = String::new();
     if !missing.is_empty() {
         text += &format!("\n(not in this tree yet: {})\n", missing.join(", "));
     }
     if failed.is_empty() {
-        let n = chosen.len();
         text += &format!(
             "\ntour: {n} demo{}, all exited 0\n",
             if n == 1 { "" } else { "s" }
@@ -314,17 +418,28 @@ fn exec(cli: &mut Cli) -> ExitCode {
         args: Box::leak(args.into_boxed_slice()),
         ..demos::EXEC
     };
+    let host = record::collect_host();
+    let mut rec = Recording::new(host.clone());
     let mut out = io::stdout().lock();
+    let mut term = Term::new(&cli.opts, &mut out, Host::from_files(&host), None, true);
     let mut timings = run::Timings::default();
-    match run::run(
+    let command = command_line(&demo, Path::new(name), cli.opts.no_aslr);
+    let (run, result) = run::run(
         &demo,
         Path::new(name),
-        &mut cli.opts,
-        &mut out,
+        &command,
+        &cli.opts,
+        &mut term,
         &mut timings,
-    ) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+    );
+    let ok = run.ok();
+    rec.runs.push(run);
+    if let Some(code) = save(cli, &rec) {
+        return code;
+    }
+    match result {
+        Ok(()) if ok => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::FAILURE,
         Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tour: {name}: {e}");
