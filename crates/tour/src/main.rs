@@ -18,7 +18,9 @@ mod demos;
 mod diagram;
 mod diff;
 mod os;
+mod pages;
 mod record;
+mod resident;
 mod run;
 mod show;
 mod style;
@@ -34,18 +36,21 @@ use record::{Host, Recording};
 use run::Options;
 use term::Term;
 
-const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list]
+const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--ascii] [--list]
                   [--save DIR | --replay DIR] [DEMO...]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
-  + new since the last stop   - gone   ~ same start, other size or permissions
+  + new since the last stop   - gone   ~ same start, other size, permissions
+  or residency; and next to the size what of it is in RAM (Rss) and a strip
+  of its pages, present or not
   --raw      the maps lines exactly as /proc has them
   --diagram  also draw the address space as boxes (low addresses on top)
   --pause    wait for Enter at each stop; the demo stays stopped, so that
              `pmap -X PID` or `gdb -p PID` work in another terminal
   --no-aslr  start the demos with ADDR_NO_RANDOMIZE (as `setarch -R`):
              the same addresses every run, for slides
+  --ascii    the page strip in ASCII (# . +), as on a terminal without UTF-8
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
@@ -120,6 +125,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             no_aslr: false,
             timeout,
             style: style::Style::detect(),
+            ascii: false,
             bare: false,
         },
         names: Vec::new(),
@@ -136,6 +142,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--diagram" => cli.opts.diagram = true,
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
+            "--ascii" => cli.opts.ascii = true,
             "--list" => {
                 print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);

@@ -7,18 +7,30 @@ use procfs::Mapping;
 use crate::annotate::{self, Context, Point};
 use crate::diagram::USER_TOP;
 use crate::diff::{self, Line, Mark};
+use crate::resident;
 use crate::style::{self, Style};
 
 /// Width of the name column.
 const NAME: usize = 14;
 
-/// The annotated maps of one stop, marked against `before`.
-pub fn maps(
+/// What of each mapping is resident now and was at the last stop, with
+/// the glyphs of the page strip.
+pub struct Resident<'a> {
+    pub now: &'a resident::View,
+    pub before: Option<&'a resident::View>,
+    pub glyphs: resident::Glyphs,
+}
+
+/// The annotated maps of one stop, marked against `before`; with `res`
+/// the Rss column and page strip after the size, and residency changes
+/// marked `~` like any other change.
+pub fn maps_with(
     lines: &[Line],
     ctx: &Context,
     points: &[Point],
     marks_stack: bool,
     st: Style,
+    res: Option<&Resident>,
 ) -> String {
     // As wide as user-space addresses; [vsyscall]'s kernel address sticks out.
     let width = lines
@@ -31,14 +43,35 @@ pub fn maps(
     for l in lines {
         let m = &l.now;
         let mut note = annotate::annotate(m, ctx);
+        let mut mark = l.mark;
+        let now = res
+            .and_then(|r| r.now.get(&m.start))
+            .filter(|_| mark != Mark::Removed);
+        let mut residency = String::new();
+        if let (Some(r), Some(now)) = (res, now) {
+            residency = format!("{} ", resident::columns(Some(now), r.glyphs));
+            let before = r.before.and_then(|b| b.get(&m.start));
+            let change = before.filter(|_| mark != Mark::Added);
+            if let Some(d) = change.and_then(|b| resident::delta(b, now)) {
+                note = format!("{d} | {note}");
+                if mark == Mark::Same {
+                    mark = Mark::Changed;
+                }
+            }
+            for n in resident::notes(m, now, change) {
+                note = format!("{note} | {n}");
+            }
+        } else if let Some(r) = res {
+            residency = format!("{} ", resident::columns(None, r.glyphs));
+        }
         match l.mark {
             Mark::Changed => note = format!("{} | {note}", l.delta()),
             Mark::Removed => note = format!("unmapped | {note}"),
             _ => {}
         }
         let text = format!(
-            "{} {:<range$} {} {:>9}  {:<NAME$} {}",
-            l.mark.symbol(),
+            "{} {:<range$} {} {:>9} {residency} {:<NAME$} {}",
+            mark.symbol(),
             format!("{:08x}-{:08x}", m.start, m.end),
             m.perms,
             style::size(m.size()),
@@ -46,7 +79,7 @@ pub fn maps(
             st.dim(&note),
             range = 2 * width + 1
         );
-        out += &match l.mark {
+        out += &match mark {
             Mark::Added => st.added(&text),
             Mark::Removed => st.removed(&text),
             Mark::Changed => st.changed(&text),
@@ -142,12 +175,13 @@ mod tests {
     #[test]
     fn every_line_has_mark_size_name_and_words() {
         let now = maps::parse(STOP).unwrap();
-        let text = maps(
+        let text = maps_with(
             &diff::diff(None, &now),
             &Context::default(),
             &[],
             false,
             Style::default(),
+            None,
         );
         let rows: Vec<&str> = text.lines().collect();
         assert_eq!(rows.len(), now.len());
@@ -167,12 +201,13 @@ mod tests {
     fn points_hang_under_their_line() {
         let now = maps::parse(STOP).unwrap();
         let pts = annotate::points("local stack 0x7fffd30fe000\nwild mmap 0x10\n");
-        let text = maps(
+        let text = maps_with(
             &diff::diff(None, &now),
             &Context::default(),
             &pts,
             false,
             Style::default(),
+            None,
         );
         let rows: Vec<&str> = text.lines().collect();
         assert!(rows[6].contains("[stack]"));

@@ -2,6 +2,7 @@
 //! the live run collects it or as a saved one is replayed. It reads only
 //! the recording (record.rs), never /proc.
 
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -10,7 +11,7 @@ use procfs::{Event, Mapping, maps, stat};
 use crate::annotate::{self, Context, Program};
 use crate::record::{DemoRun, Host, Hung, Stop, Watch};
 use crate::run::Options;
-use crate::{diagram, diff, os, show};
+use crate::{diagram, diff, os, resident, show};
 
 /// Shows runs on `out`.
 pub struct Term<'a> {
@@ -27,6 +28,10 @@ pub struct Term<'a> {
     program: Option<Program>,
     first: Option<Vec<Mapping>>,
     previous: Option<Vec<Mapping>>,
+    /// Residency at the last stop: the demo's, its minflt, its children's.
+    previous_res: Option<resident::View>,
+    previous_minflt: Option<u64>,
+    previous_children: BTreeMap<u32, resident::View>,
 }
 
 impl<'a> Term<'a> {
@@ -47,6 +52,9 @@ impl<'a> Term<'a> {
             program: None,
             first: None,
             previous: None,
+            previous_res: None,
+            previous_minflt: None,
+            previous_children: BTreeMap::new(),
         }
     }
 
@@ -63,6 +71,60 @@ impl<'a> Term<'a> {
         for l in data.unwrap_or_default().lines() {
             writeln!(self.out, "  > {l}")?;
         }
+        Ok(())
+    }
+
+    /// Each child of the demo at this stop (`child/PID/…` files): its
+    /// maps marked against the parent's (blank: the same line), with its
+    /// own residency against its own last stop.
+    fn children(
+        &mut self,
+        stop: &Stop,
+        pids: &[u32],
+        parent: &[Mapping],
+        ctx: &Context,
+        glyphs: resident::Glyphs,
+    ) -> io::Result<()> {
+        let st = self.opts.style;
+        let mut seen = BTreeMap::new();
+        for &pid in pids {
+            let file = |name: &str| stop.text(&format!("child/{pid}/{name}"));
+            let Some(text) = file("maps") else { continue };
+            let Ok(now) = maps::parse(&text) else {
+                continue;
+            };
+            let stat = file("stat").and_then(|t| stat::parse(&t).ok());
+            let state = stat.as_ref().map_or('?', |s| s.state);
+            let same = if now == parent {
+                "the same maps as its parent"
+            } else {
+                "marked against its parent's maps"
+            };
+            writeln!(
+                self.out,
+                "{}",
+                st.bold(&format!(
+                    "  pid {pid} (its child, state {state}): {same}; cat /proc/{pid}/smaps"
+                ))
+            )?;
+            let view = resident::view(file("smaps").as_deref(), file("pagemap.present").as_deref());
+            let lines = diff::diff(Some(parent), &now);
+            let res = view.as_ref().map(|v| show::Resident {
+                now: v,
+                before: self.previous_children.get(&pid),
+                glyphs,
+            });
+            let child_ctx = Context {
+                stat,
+                ..ctx.clone()
+            };
+            let table = show::maps_with(&lines, &child_ctx, &[], false, st, res.as_ref());
+            write!(self.out, "{table}")?;
+            if let Some(v) = view {
+                seen.insert(pid, v);
+            }
+        }
+        self.previous_children = seen;
         Ok(())
     }
 
@@ -108,6 +170,9 @@ impl Watch for Term<'_> {
         self.program = None;
         self.first = None;
         self.previous = None;
+        self.previous_res = None;
+        self.previous_minflt = None;
+        self.previous_children.clear();
         if let Some(total) = self.total {
             let head = format!("== {}/{total} {}: {}", self.seen, run.name, run.about);
             writeln!(
@@ -155,8 +220,42 @@ impl Watch for Term<'_> {
             } else {
                 Vec::new()
             };
-            let table = show::maps(&lines, &ctx, &points, run.marks_stack, st);
+            let view = resident::view(
+                stop.text("smaps").as_deref(),
+                stop.text("pagemap.present").as_deref(),
+            );
+            let glyphs = resident::Glyphs::detect(self.opts.ascii);
+            if view.is_some() && self.previous.is_none() {
+                write!(self.out, "{}", resident::legend(glyphs))?;
+            }
+            let children = children(stop);
+            if !children.is_empty() {
+                writeln!(self.out, "  pid {} (the parent):", run.pid)?;
+            }
+            let res = view.as_ref().map(|now| show::Resident {
+                now,
+                before: self.previous_res.as_ref(),
+                glyphs,
+            });
+            let table = show::maps_with(&lines, &ctx, &points, run.marks_stack, st, res.as_ref());
             write!(self.out, "{table}")?;
+            if let Some(stat) = &ctx.stat {
+                let line = match self.previous_minflt {
+                    Some(before) => format!(
+                        "  minor faults since the last stop: {:+} (minflt {}, /proc/PID/stat field 10)",
+                        stat.minflt as i64 - before as i64,
+                        stat.minflt
+                    ),
+                    None => format!(
+                        "  minor faults so far: {} (minflt, /proc/PID/stat field 10)",
+                        stat.minflt
+                    ),
+                };
+                writeln!(self.out, "{}", st.dim(&line))?;
+                self.previous_minflt = Some(stat.minflt);
+            }
+            self.previous_res = view;
+            self.children(stop, &children, &now, &ctx, glyphs)?;
         }
         if self.opts.diagram {
             write!(self.out, "\n{}", diagram::draw(&lines, st))?;
@@ -237,6 +336,19 @@ impl Watch for Term<'_> {
             }
         }
     }
+}
+
+/// The pids of the children a stop holds files of (`child/PID/maps`).
+fn children(stop: &Stop) -> Vec<u32> {
+    stop.files
+        .keys()
+        .filter_map(|k| {
+            k.strip_prefix("child/")?
+                .strip_suffix("/maps")?
+                .parse()
+                .ok()
+        })
+        .collect()
 }
 
 /// Shows a saved run through `watch`, as it was shown live: a replay.
