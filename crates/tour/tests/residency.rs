@@ -357,7 +357,7 @@ impl Paused {
 
     /// Reads up to the `n`th pause prompt (from 1), pressing Enter at the
     /// ones before it.
-    fn to_pause(&mut self, n: usize) {
+    fn until_pause(&mut self, n: usize) {
         let deadline = Instant::now() + PATIENCE;
         let mut seen = 0;
         while seen < n {
@@ -417,7 +417,7 @@ fn killing_the_tour_at_any_stop_of_cow_leaves_no_process() {
     for sig in [9, 15, 2, 1] {
         for stop in 1..=3 {
             let mut p = Paused::start();
-            p.to_pause(stop);
+            p.until_pause(stop);
             let parent = p.pid_after("paused: pid ").expect("the demo's pid");
             let child = p.pid_after("cow: forked, shared; child ");
             assert_eq!(child.is_some(), stop > 1, "{}", p.text);
