@@ -141,7 +141,10 @@ fn main(args: Args) {
     if !per_size.is_empty() && find(per_size, b"[inherit]").is_none() {
         on = find(per_size, b"[never]").is_none();
     }
-    say(q, bytes(per_size));
+    if !per_size.is_empty() {
+        say(q, "paging: 2048kB ");
+        say(q, bytes(per_size));
+    }
     // 4 MiB hold at least one 2 MiB-aligned 2 MiB, where a PMD can map
     // a huge page.
     let wide = map(2 * HUGE_PAGE_SIZE, 0);
