@@ -222,3 +222,13 @@ fn bad_arguments_exit_2() {
 fn linked_as_a_static_w_xor_x_executable() {
     assert_static_exec(BIN);
 }
+
+#[test]
+fn a_refused_mapping_is_enomem_with_status_1() {
+    // Address space for what exec set up, not for the page.
+    let first = &walk_ok(BIN, &["-q"], 3).stops[0];
+    let limit = procfs::limits::ulimit_v(&first.maps, PAGE, 0);
+    let w = walk_under(&limit, BIN, &["-q"]);
+    assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
+    assert_eq!(w.stderr, "mmap failed: ENOMEM\n");
+}

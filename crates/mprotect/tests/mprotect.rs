@@ -92,14 +92,7 @@ fn bad_arguments_exit_2() {
 fn a_refused_mapping_is_enomem_with_status_1() {
     // Address space for what exec set up and 4 KiB more, not 12 KiB.
     let first = &walk_ok(BIN, &["-q"], 5).stops[0];
-    let before: u64 = first
-        .maps
-        .iter()
-        .filter(|m| m.path != "[vsyscall]")
-        .map(|m| m.size())
-        .sum::<u64>()
-        - 3 * PAGE;
-    let limit = format!("ulimit -v {}", before / 1024 + 4);
+    let limit = procfs::limits::ulimit_v(&first.maps, 3 * PAGE, PAGE);
     let w = walk_under(&limit, BIN, &["-q"]);
     assert_eq!(w.end, procfs::Event::Exited(1), "{}", w.stderr);
     assert_eq!(w.stderr, "mmap failed: ENOMEM\n");

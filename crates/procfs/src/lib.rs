@@ -10,6 +10,7 @@
 //!   symbols), enough to say which section lies in which mapping.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
+//! - [`limits`]: `ulimit -v` values for the tests of failing syscalls.
 //! - [`testing`]: run a demo through all its stops, for the tests.
 //!
 //! std only, no crates: libc functions that std does not wrap are
@@ -17,6 +18,7 @@
 
 pub mod child;
 pub mod elf;
+pub mod limits;
 pub mod maps;
 pub mod pagemap;
 pub mod resident;

@@ -120,6 +120,28 @@ fn maps_sh_shows_the_maps_at_each_stop() {
 }
 
 #[test]
+fn maps_sh_shows_a_demos_stopped_child_and_leaves_it_to_the_demo() {
+    // cow's parent continues its child itself: maps.sh shows the child's
+    // maps at the parent's stops 2 and 3 and never sends it SIGCONT.
+    let (code, out, err) = bash("scripts/maps.sh", &["cow", "-q"], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        out.matches("--- and its stopped child: cat /proc/").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("--- stop ").count(),
+        3,
+        "only the parent's stops: {out}"
+    );
+    assert!(
+        out.ends_with("--- cow exited with status 0 after 3 stops\n"),
+        "{out}"
+    );
+}
+
+#[test]
 fn continue_stops_reads_the_state_past_a_hostile_comm() {
     // A shell started through a link with this name has it as comm: the
     // third space-separated word of /proc/PID/stat is then "op", not "T".
