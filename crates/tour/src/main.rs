@@ -14,9 +14,12 @@
 
 mod annotate;
 mod bench;
+mod compare;
 mod demos;
 mod diagram;
 mod diff;
+mod fit;
+mod html;
 mod os;
 mod pages;
 mod record;
@@ -24,6 +27,7 @@ mod resident;
 mod run;
 mod show;
 mod style;
+mod svg;
 mod term;
 
 use std::io::{self, ErrorKind, Write};
@@ -36,8 +40,9 @@ use record::{Host, Recording};
 use run::Options;
 use term::Term;
 
-const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--ascii] [--list]
-                  [--save DIR | --replay DIR] [DEMO...]";
+const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
+                  [--ascii] [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
+       cargo tour --diff A B";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -50,11 +55,21 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              `pmap -X PID` or `gdb -p PID` work in another terminal
   --no-aslr  start the demos with ADDR_NO_RANDOMIZE (as `setarch -R`):
              the same addresses every run, for slides
+  --explain-all  every line's annotation at every stop (else a line's
+             words are given where it is new in a demo or they change)
   --ascii    the page strip in ASCII (# . +), as on a terminal without UTF-8
   --list     the demos, one line each
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
-Colour only on a terminal, and never with NO_COLOR set.";
+  --html FILE   also write the tour as one web page of slides (self-contained;
+             arrow keys step through it; printed, one stop a page)
+  --svg DIR     also write a picture of each stop: DIR/brk-2.svg, ...
+             (with --replay, only the files are written)
+  --diff A B    compare two saved tours, runs (A/brk) or stops (A/brk/2):
+             mappings matched by name, addresses relative to their base
+Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
+its long lines unless COLUMNS is set. Colour only on a terminal, and never
+with NO_COLOR set.";
 
 /// Exit status for bad arguments (as the demos use).
 const EXIT_USAGE: u8 = 2;
@@ -88,6 +103,9 @@ struct Cli {
     bench: Option<usize>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
+    diff: Option<(PathBuf, PathBuf)>,
+    html: Option<PathBuf>,
+    svg: Option<PathBuf>,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -127,6 +145,8 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             style: style::Style::detect(),
             ascii: false,
             bare: false,
+            width: fit::width(),
+            explain_all: false,
         },
         names: Vec::new(),
         build: true,
@@ -134,6 +154,9 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         bench: None,
         save: None,
         replay: None,
+        diff: None,
+        html: None,
+        svg: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -142,6 +165,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--diagram" => cli.opts.diagram = true,
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
+            "--explain-all" => cli.opts.explain_all = true,
             "--ascii" => cli.opts.ascii = true,
             "--list" => {
                 print_quietly(&demos::list());
@@ -151,16 +175,26 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 print_quietly(&format!("{USAGE}{HELP}\n"));
                 return Err(ExitCode::SUCCESS);
             }
-            "--save" | "--replay" => {
+            "--save" | "--replay" | "--html" | "--svg" => {
+                let what = if a == "--html" { "file" } else { "directory" };
                 let dir = args.next().filter(|d| !d.is_empty());
-                let dir = PathBuf::from(
-                    dir.ok_or_else(|| usage_error(&format!("{a} needs a directory")))?,
-                );
-                if a == "--save" {
-                    cli.save = Some(dir);
-                } else {
-                    cli.replay = Some(dir);
-                }
+                let dir =
+                    PathBuf::from(dir.ok_or_else(|| usage_error(&format!("{a} needs a {what}")))?);
+                let slot = match a.as_str() {
+                    "--save" => &mut cli.save,
+                    "--replay" => &mut cli.replay,
+                    "--html" => &mut cli.html,
+                    _ => &mut cli.svg,
+                };
+                *slot = Some(dir);
+            }
+            "--diff" => {
+                let (Some(a), Some(b)) = (args.next(), args.next()) else {
+                    return Err(usage_error(
+                        "--diff needs two recordings (or runs, or stops)",
+                    ));
+                };
+                cli.diff = Some((a.into(), b.into()));
             }
             "--no-build" => cli.build = false,
             "--exec" => {
@@ -238,6 +272,9 @@ fn main() -> ExitCode {
     if let Some(dir) = cli.replay.clone() {
         return replay(&cli, &dir);
     }
+    if let Some((a, b)) = &cli.diff {
+        return diff(&cli, a, b);
+    }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
     }
@@ -298,14 +335,76 @@ fn main() -> ExitCode {
     finish(term.out(), chosen.len(), &missing, &failed)
 }
 
-/// `--save DIR`: writes the recording; `Some(1)` if that failed.
+/// `--save DIR`, `--html FILE`, `--svg DIR`: writes the recording and
+/// what is made of it; `Some(1)` if that failed.
 fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
-    let dir = cli.save.as_ref()?;
-    match rec.save(dir) {
-        Ok(()) => None,
+    if let Some(dir) = &cli.save
+        && let Err(e) = rec.save(dir)
+    {
+        eprintln!("tour: --save: {e}");
+        return Some(ExitCode::FAILURE);
+    }
+    let runs: Vec<&record::DemoRun> = rec
+        .runs
+        .iter()
+        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
+        .collect();
+    render(cli, rec, &runs)
+        .map_err(|e| eprintln!("tour: {e}"))
+        .err()
+        .map(|()| ExitCode::FAILURE)
+}
+
+/// `--html FILE` and `--svg DIR` from a recording.
+fn render(cli: &Cli, rec: &Recording, runs: &[&record::DemoRun]) -> Result<(), String> {
+    if cli.html.is_none() && cli.svg.is_none() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let views = html::views(rec, runs).map_err(|e| format!("cannot render: {e}"))?;
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(file) = &cli.html {
+        let page = html::page(rec, &views);
+        write(file, &page)?;
+        eprintln!(
+            "tour: wrote {}: {} stops, {} bytes, in {:.0} ms",
+            file.display(),
+            views.len(),
+            page.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    if let Some(dir) = &cli.svg {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let files = html::svg_files(&views);
+        for (name, text) in &files {
+            write(&dir.join(name), text)?;
+        }
+        eprintln!(
+            "tour: wrote {} pictures into {}",
+            files.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--diff A B`: two recordings, runs or stops compared.
+fn diff(cli: &Cli, a: &Path, b: &Path) -> ExitCode {
+    let compared = compare::open(a)
+        .and_then(|x| Ok((x, compare::open(b)?)))
+        .map_err(|e| e.to_string())
+        .and_then(|(x, y)| compare::compare(&x, &y, cli.opts.style));
+    match compared {
+        Ok((text, _)) => {
+            print_quietly(&fit::lines(&text, cli.opts.width));
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("tour: --save: {e}");
-            Some(ExitCode::FAILURE)
+            eprintln!("tour: cannot diff: {e}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -324,6 +423,15 @@ fn replay(cli: &Cli, dir: &Path) -> ExitCode {
         .iter()
         .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
         .collect();
+    if cli.html.is_some() || cli.svg.is_some() {
+        return match render(cli, &rec, &runs) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tour: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut failed: Vec<&str> = rec.unbuilt.iter().map(String::as_str).collect();
     let mut out = io::stdout().lock();
     let mut term = Term::new(

@@ -12,6 +12,7 @@
 //! | `maps`      | /proc/PID/maps                                        |
 //! | `stat`      | /proc/PID/stat                                        |
 //! | `auxv`      | /proc/PID/auxv (binary)                               |
+//! | `smaps`     | /proc/PID/smaps (`Rss`: what is resident)             |
 //! | `narration` | what the demo wrote on stderr since the last stop      |
 //! | `stdout`    | what it wrote on stdout since the last stop            |
 //! | `error`     | why `maps` is missing (the read failed)                |
@@ -204,7 +205,7 @@ impl DemoRun {
 /// The live run calls it at each stop, before SIGCONT; a replay calls it
 /// for each saved stop.
 pub trait Watch {
-    /// Before the first stop (name, command, pid known).
+    /// Before the demo starts (name and command known, the pid not yet).
     fn started(&mut self, run: &DemoRun) -> io::Result<()>;
     /// `stop` was just collected (it is also `run.stops.last()`).
     fn stopped(&mut self, run: &DemoRun, stop: &Stop) -> io::Result<()>;
@@ -282,7 +283,7 @@ impl Host {
 
 /// A run's directory name: its name, with `/` (a path given to `--exec`)
 /// made `_`, and a number if two runs share it.
-fn dir_names(runs: &[DemoRun]) -> Vec<String> {
+pub fn dir_names(runs: &[DemoRun]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for r in runs {
         let base = match r.name.replace('/', "_").as_str() {

@@ -45,6 +45,10 @@ pub struct Options {
     pub ascii: bool,
     /// Benchmark baseline: continue at once, read and show nothing.
     pub bare: bool,
+    /// Fit the text to this many columns (fit::width).
+    pub width: Option<usize>,
+    /// Every annotation at every stop.
+    pub explain_all: bool,
 }
 
 /// What the benchmark measures.
@@ -252,10 +256,12 @@ impl Run<'_> {
                         continue;
                     }
                     let (kind, title) = if sig == procfs::child::SIGSTOP {
-                        (
-                            record::KIND_STOP,
-                            format!("stop {} of {}", self.stops, self.rec.expected),
-                        )
+                        let of = match self.rec.expected {
+                            // A command given to --exec: no lesson to count.
+                            0 => String::new(),
+                            n => format!(" of {n}"),
+                        };
+                        (record::KIND_STOP, format!("stop {}{of}", self.stops))
                     } else {
                         (
                             record::KIND_SIGNAL,

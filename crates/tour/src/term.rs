@@ -11,7 +11,8 @@ use procfs::{Event, Mapping, maps, stat};
 use crate::annotate::{self, Context, Program};
 use crate::record::{DemoRun, Host, Hung, Stop, Watch};
 use crate::run::Options;
-use crate::{diagram, diff, os, resident, show};
+use crate::show::{Explained, Layout};
+use crate::{diagram, diff, fit, os, resident, show};
 
 /// Shows runs on `out`.
 pub struct Term<'a> {
@@ -28,6 +29,7 @@ pub struct Term<'a> {
     program: Option<Program>,
     first: Option<Vec<Mapping>>,
     previous: Option<Vec<Mapping>>,
+    explained: Explained,
     /// Residency at the last stop: the demo's, its minflt, its children's.
     previous_res: Option<resident::View>,
     previous_minflt: Option<u64>,
@@ -52,10 +54,17 @@ impl<'a> Term<'a> {
             program: None,
             first: None,
             previous: None,
+            explained: Explained::new(),
             previous_res: None,
             previous_minflt: None,
             previous_children: BTreeMap::new(),
         }
+    }
+
+    /// Writes `text`, its lines fitted to the width.
+    fn put(&mut self, text: &str) -> io::Result<()> {
+        self.out
+            .write_all(fit::lines(text, self.opts.width).as_bytes())
     }
 
     pub fn out(&mut self) -> &mut dyn Write {
@@ -65,13 +74,14 @@ impl<'a> Term<'a> {
     /// What the demo wrote: narration (stderr) as `  | `, data (stdout)
     /// as `  > ` lines.
     fn output(&mut self, narration: Option<String>, data: Option<String>) -> io::Result<()> {
+        let mut text = String::new();
         for l in narration.unwrap_or_default().lines() {
-            writeln!(self.out, "  | {l}")?;
+            text += &format!("  | {l}\n");
         }
         for l in data.unwrap_or_default().lines() {
-            writeln!(self.out, "  > {l}")?;
+            text += &format!("  > {l}\n");
         }
-        Ok(())
+        self.put(&text)
     }
 
     /// Each child of the demo at this stop (`child/PID/…` files): its
@@ -84,6 +94,7 @@ impl<'a> Term<'a> {
         parent: &[Mapping],
         ctx: &Context,
         glyphs: resident::Glyphs,
+        layout: Layout,
     ) -> io::Result<()> {
         let st = self.opts.style;
         let mut seen = BTreeMap::new();
@@ -100,13 +111,12 @@ impl<'a> Term<'a> {
             } else {
                 "marked against its parent's maps"
             };
-            writeln!(
-                self.out,
-                "{}",
+            self.put(&format!(
+                "{}\n",
                 st.bold(&format!(
                     "  pid {pid} (its child, state {state}): {same}; cat /proc/{pid}/smaps"
                 ))
-            )?;
+            ))?;
             let view = resident::view(file("smaps").as_deref(), file("pagemap.present").as_deref());
             let lines = diff::diff(Some(parent), &now);
             let res = view.as_ref().map(|v| show::Resident {
@@ -118,8 +128,17 @@ impl<'a> Term<'a> {
                 stat,
                 ..ctx.clone()
             };
-            let table = show::maps_with(&lines, &child_ctx, &[], false, st, res.as_ref());
-            write!(self.out, "{table}")?;
+            let table = show::maps(
+                &lines,
+                &child_ctx,
+                &[],
+                false,
+                st,
+                layout,
+                &mut self.explained,
+                res.as_ref(),
+            );
+            self.put(&table)?;
             if let Some(v) = view {
                 seen.insert(pid, v);
             }
@@ -159,8 +178,7 @@ impl<'a> Term<'a> {
         } else {
             st.removed(&text)
         };
-        writeln!(self.out, "{line}")?;
-        writeln!(self.out, "   {}", run.lesson)
+        self.put(&format!("{line}\n   {}\n", run.lesson))
     }
 }
 
@@ -170,33 +188,29 @@ impl Watch for Term<'_> {
         self.program = None;
         self.first = None;
         self.previous = None;
+        self.explained.clear();
         self.previous_res = None;
         self.previous_minflt = None;
         self.previous_children.clear();
         if let Some(total) = self.total {
             let head = format!("== {}/{total} {}: {}", self.seen, run.name, run.about);
-            writeln!(
-                self.out,
-                "\n{}\n{}",
-                self.opts.style.bold(&head),
-                run.command
-            )?;
+            let text = format!("\n{}\n{}\n", self.opts.style.bold(&head), run.command);
+            self.put(&text)?;
         }
         Ok(())
     }
 
     fn stopped(&mut self, run: &DemoRun, stop: &Stop) -> io::Result<()> {
         let st = self.opts.style;
-        writeln!(
-            self.out,
-            "\n{}",
+        self.put(&format!(
+            "\n{}\n",
             st.bold(&format!("-- {}: {}", run.name, stop.title))
-        )?;
+        ))?;
         let data = stop.text("stdout");
         self.output(stop.text("narration"), data.clone())?;
         let Some(text) = stop.text("maps") else {
             let why = stop.text("error").unwrap_or_else(|| "no maps file".into());
-            return writeln!(self.out, "tour: {why}");
+            return self.put(&format!("tour: {why}\n"));
         };
         let now = maps::parse(&text).map_err(io::Error::other)?;
         let lines = diff::diff(self.previous.as_deref(), &now);
@@ -226,19 +240,32 @@ impl Watch for Term<'_> {
             );
             let glyphs = resident::Glyphs::detect(self.opts.ascii);
             if view.is_some() && self.previous.is_none() {
-                write!(self.out, "{}", resident::legend(glyphs))?;
+                self.put(&resident::legend(glyphs))?;
             }
             let children = children(stop);
             if !children.is_empty() {
-                writeln!(self.out, "  pid {} (the parent):", run.pid)?;
+                self.put(&format!("  pid {} (the parent):\n", run.pid))?;
             }
             let res = view.as_ref().map(|now| show::Resident {
                 now,
                 before: self.previous_res.as_ref(),
                 glyphs,
             });
-            let table = show::maps_with(&lines, &ctx, &points, run.marks_stack, st, res.as_ref());
-            write!(self.out, "{table}")?;
+            let layout = Layout {
+                width: self.opts.width,
+                explain_all: self.opts.explain_all,
+            };
+            let table = show::maps(
+                &lines,
+                &ctx,
+                &points,
+                run.marks_stack,
+                st,
+                layout,
+                &mut self.explained,
+                res.as_ref(),
+            );
+            self.put(&table)?;
             if let Some(stat) = &ctx.stat {
                 let line = match self.previous_minflt {
                     Some(before) => format!(
@@ -251,14 +278,15 @@ impl Watch for Term<'_> {
                         stat.minflt
                     ),
                 };
-                writeln!(self.out, "{}", st.dim(&line))?;
+                self.put(&format!("{}\n", st.dim(&line)))?;
                 self.previous_minflt = Some(stat.minflt);
             }
             self.previous_res = view;
-            self.children(stop, &children, &now, &ctx, glyphs)?;
+            self.children(stop, &children, &now, &ctx, glyphs, layout)?;
         }
         if self.opts.diagram {
-            write!(self.out, "\n{}", diagram::draw(&lines, st))?;
+            let picture = diagram::draw(&lines, st, self.opts.width);
+            self.put(&format!("\n{picture}"))?;
         }
         self.first.get_or_insert_with(|| now.clone());
         self.previous = Some(now);
@@ -269,16 +297,14 @@ impl Watch for Term<'_> {
         let name = &run.name;
         let pid = run.pid;
         match run.hung {
-            Some(Hung::NoStop(t)) => writeln!(
-                self.out,
-                "tour: {name} (pid {pid}) neither stopped nor exited within {} s: killed it",
+            Some(Hung::NoStop(t)) => self.put(&format!(
+                "tour: {name} (pid {pid}) neither stopped nor exited within {} s: killed it\n",
                 t.as_secs_f64()
-            )?,
-            Some(Hung::NoSleep(t)) => writeln!(
-                self.out,
-                "tour: {name} did not fall asleep within {} s: killed it",
+            ))?,
+            Some(Hung::NoSleep(t)) => self.put(&format!(
+                "tour: {name} did not fall asleep within {} s: killed it\n",
                 t.as_secs_f64()
-            )?,
+            ))?,
             None => {
                 self.output(run.text("narration"), run.text("stdout"))?;
                 if let Some(Event::Killed(sig)) = run.status {
@@ -288,11 +314,10 @@ impl Watch for Term<'_> {
                     } else {
                         String::new()
                     };
-                    writeln!(
-                        self.out,
-                        "tour: {name} (pid {pid}) was killed by {}{when} (from another terminal?)",
+                    self.put(&format!(
+                        "tour: {name} (pid {pid}) was killed by {}{when} (from another terminal?)\n",
                         signal_name(sig)
-                    )?;
+                    ))?;
                 }
             }
         }
@@ -307,17 +332,16 @@ impl Watch for Term<'_> {
     /// whether the demo ended meanwhile (killed from another terminal).
     fn pause(&mut self, run: &DemoRun, ended: Option<&OwnedFd>) -> io::Result<bool> {
         let pid = run.pid;
-        if self.live {
-            writeln!(
-                self.out,
-                "\n  paused: pid {pid} stays stopped. In another terminal: pmap -X {pid}, gdb -p {pid}, cat /proc/{pid}/maps\n  Enter continues."
-            )?;
+        let prompt = if self.live {
+            format!(
+                "\n  paused: pid {pid} stays stopped. In another terminal: pmap -X {pid}, gdb -p {pid}, cat /proc/{pid}/maps\n  Enter continues.\n"
+            )
         } else {
-            writeln!(
-                self.out,
-                "\n  paused: a recorded stop of pid {pid} (a replay: no process to look at)\n  Enter continues."
-            )?;
-        }
+            format!(
+                "\n  paused: a recorded stop of pid {pid} (a replay: no process to look at)\n  Enter continues.\n"
+            )
+        };
+        self.put(&prompt)?;
         self.out.flush()?;
         match os::wait_input_or_end(0, ended)? {
             os::Ready::Ended => Ok(true),
@@ -329,7 +353,7 @@ impl Watch for Term<'_> {
                     std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
                 let mut buf = [0u8; 1024];
                 if stdin.read(&mut buf).unwrap_or(0) == 0 {
-                    writeln!(self.out, "  (stdin is closed: no more pauses)")?;
+                    self.put("  (stdin is closed: no more pauses)\n")?;
                     self.opts.pause = false;
                 }
                 Ok(false)

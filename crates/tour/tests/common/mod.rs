@@ -37,8 +37,13 @@ pub struct Temp(pub PathBuf);
 
 impl Temp {
     pub fn new(tag: &str) -> Temp {
+        Temp::file(tag, "d")
+    }
+    /// A file name ending in `.EXT` (a browser goes by it).
+    pub fn file(tag: &str, ext: &str) -> Temp {
         let n = procfs::testing::unique();
-        Temp(std::env::temp_dir().join(format!("tour-test-{tag}-{}-{n}", std::process::id())))
+        let name = format!("tour-test-{tag}-{}-{n}.{ext}", std::process::id());
+        Temp(std::env::temp_dir().join(name))
     }
     pub fn arg(&self) -> &str {
         self.0.to_str().expect("a UTF-8 temporary directory")
