@@ -98,12 +98,10 @@ pub fn parse_present(text: &str) -> BTreeMap<u64, Vec<bool>> {
             continue;
         };
         let pages = (end.saturating_sub(start) / PAGE) as usize;
-        let mut bits = Vec::with_capacity(pages);
+        let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        let mut bits = Vec::with_capacity(pages + 8);
         for pair in hex.as_bytes().chunks(2) {
-            let byte = std::str::from_utf8(pair)
-                .ok()
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .unwrap_or(0);
+            let byte = pair.iter().fold(0u8, |b, &c| (b << 4) | nibble(c));
             bits.extend((0..8).map(|i| byte & (1 << i) != 0));
         }
         bits.resize(pages, false);
