@@ -34,13 +34,13 @@ proc_comm() {
 # It looks at /proc/PID/stat every 10 ms: a script has no waitpid for a
 # stopped process (the tour has one), and 10 ms is quick enough for a human.
 continue_stops() {
-    local pid=$1 each state comm
+    local pid=$1 each state
     shift
-    comm=$(proc_comm "$pid") || return 0
     while state=$(proc_state "$pid") && [[ $state != Z ]]; do
         for each in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
             state=$(proc_state "$each") || continue
-            if [[ $each != "$pid" && $(proc_comm "$each") == "$comm" ]]; then
+            # Read now, not once: until its execve, PID is still a shell.
+            if [[ $each != "$pid" && $(proc_comm "$each") == "$(proc_comm "$pid")" ]]; then
                 continue
             fi
             if [[ $state == [Tt] ]]; then
