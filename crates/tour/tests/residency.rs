@@ -435,3 +435,23 @@ fn killing_the_tour_at_any_stop_of_cow_leaves_no_process() {
         }
     }
 }
+
+#[test]
+fn mprotect_split_and_merge_are_marked() {
+    let (out, _dir) = tour_saved("mprotect", &["--ascii", "mprotect"], &[]);
+    let three = addr_in(&out, "mprotect: 3 pages rw-, one line at ");
+    let s = stops(&out);
+    assert_eq!(s.len(), 5, "{out}");
+    // The marks of the rows inside the three pages' range.
+    let marks = |stop: &str| -> String {
+        stop.lines()
+            .filter_map(row)
+            .filter(|r| (three..three + 3 * 4096).contains(&r.start))
+            .map(|r| r.mark)
+            .collect()
+    };
+    assert_eq!(marks(s[1]), "~++", "split: {}", s[1]);
+    assert_eq!(marks(s[2]), "~--", "merged: {}", s[2]);
+    assert!(s[4].contains("  > code returned 42"), "{}", s[4]);
+    assert!(s[4].contains("rw-p -> r-xp"), "{}", s[4]);
+}
