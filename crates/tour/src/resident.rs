@@ -140,8 +140,9 @@ pub fn columns(r: Option<&Res>, g: Glyphs) -> String {
 pub fn delta(before: &Res, now: &Res) -> Option<String> {
     if before.rss != now.rss {
         let pages = (now.rss as i64 - before.rss as i64) / PAGE as i64;
+        let s = if pages.abs() == 1 { "" } else { "s" };
         return Some(format!(
-            "Rss {} -> {}, {pages:+} pages",
+            "Rss {} -> {}, {pages:+} page{s}",
             style::size(before.rss),
             style::size(now.rss)
         ));

@@ -118,9 +118,12 @@ fn residency(l: &Line, res: Option<&Resident>) -> (String, Option<String>, Vec<S
             Vec::new(),
         );
     };
+    // The same mapping at the last stop: where it started then (a
+    // [stack] that grew down has moved its start).
+    let was = l.before.as_ref().map_or(l.now.start, |b| b.start);
     let before = r
         .before
-        .and_then(|b| b.get(&l.now.start))
+        .and_then(|b| b.get(&was))
         .filter(|_| l.mark != Mark::Added);
     (
         format!("{} ", resident::columns(Some(now), r.glyphs)),
