@@ -18,11 +18,12 @@
 #            argv/envp bytes; vdso reads an ELF dynamic symbol table with
 #            its version records, bounds-checking every read. Each is
 #            over 4096 by that parser alone (see README, "Sizes").
-#   paging   <= 8192: six stops, a free-memory check (sysinfo) before
-#            anything is touched, and the kernel's own words on
-#            transparent huge pages: it reads and searches two /sys
-#            files and /proc/vmstat (thp_fault_fallback). Without the
-#            THP reading it is still 4216 bytes.
+#   paging   <= 8192: six stops, a free-memory check (sysinfo, and the
+#            cgroup v2 memory.max) before anything is touched, and the
+#            kernel's own words on transparent huge pages: it reads and
+#            searches two /sys files and /proc/vmstat
+#            (thp_fault_fallback). Without the cgroup and THP reading it
+#            is still 4216 bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -17,26 +17,28 @@
 //! 4. After `madvise(MADV_DONTNEED)` on the whole range: `Rss: 0 kB`
 //!    again, no page present; the maps line is unchanged.
 //! 5. After a second `mmap` of SIZE/4 with `MAP_POPULATE`: resident at
-//!    once, every page present, before anything touched it.
+//!    once, every page present, before anything touched it. The kernel
+//!    counts the faults it took for us in the call as our minor faults.
 //! 6. After writing every page of that second mapping (no new faults:
-//!    the pages were there) and one byte into a 2 MiB-aligned region
-//!    with `MADV_HUGEPAGE`: where transparent huge pages are on, that
-//!    one write gave 2 MiB (`AnonHugePages: 2048 kB`). The demo reads
-//!    /sys/kernel/mm/transparent_hugepage/enabled and
-//!    hugepages-2048kB/enabled and says what they allow, and reads
-//!    `thp_fault_fallback` in /proc/vmstat before and after the write: if
-//!    it grew, the kernel found no free huge page and fell back to a
-//!    small one.
+//!    the pages were there) and one byte into a 2 MiB-aligned 2 MiB of a
+//!    4 MiB region with `MADV_HUGEPAGE`: where transparent huge pages are
+//!    on, that one write gave 2 MiB (`AnonHugePages: 2048 kB`). The demo
+//!    prints /sys/kernel/mm/transparent_hugepage/enabled and
+//!    hugepages-2048kB/enabled (which may say `[inherit]`: as the first)
+//!    and what they allow, and reads `thp_fault_fallback` in /proc/vmstat
+//!    before and after the write: if it grew, the kernel found no free
+//!    huge page and fell back to a small one.
 //!
 //! `paging [-q] [SIZE]`. Before touching anything it checks that what it
 //! will make resident (SIZE/16, then SIZE/4 and 2 MiB) fits in the free
-//! memory (`sysinfo(2)`) and below a cgroup v2 `memory.max`: a size that
-//! does not is refused with exit status 1, never left to the OOM killer.
-//! With `-q`, strace shows `execve`, `sysinfo`, `openat` (memory.max),
-//! then the lesson's own calls: `mmap`, `madvise`, `mmap`, `madvise`,
-//! `mmap` with MAP_POPULATE, and the THP region's `mmap`, `munmap`,
-//! `madvise`, with the reads of the THP files and /proc/vmstat (see
-//! the tests for the exact list).
+//! memory (`sysinfo(2)`: freeram + bufferram) and in what its cgroup v2
+//! leaves (`memory.max` - `memory.current`): a size that does not is
+//! refused with exit status 1, never left to the OOM killer. (A cgroup v1
+//! limit is not read.) With `-q`, strace shows `execve`, `sysinfo`, the
+//! reads of /proc/self/cgroup and the cgroup's files, then the lesson's
+//! own calls: `mmap`, `madvise`, `mmap` with MAP_POPULATE, the THP files,
+//! the THP region's `mmap` and `madvise`, /proc/vmstat twice, and a
+//! `getpid`, `kill` pair at each stop (the tests have the exact list).
 #![no_std]
 #![no_main]
 
@@ -62,6 +64,9 @@ const THP_2M_ENABLED: &[u8] = b"/sys/kernel/mm/transparent_hugepage/hugepages-20
 /// faults that found no huge page and used a small one.
 const VMSTAT: &[u8] = b"/proc/vmstat\0";
 const FALLBACK: &[u8] = b"\nthp_fault_fallback ";
+/// Where this process's cgroup is, and where cgroup v2 is mounted.
+const CGROUP: &[u8] = b"/proc/self/cgroup\0";
+const CGROUP_ROOT: &[u8] = b"/sys/fs/cgroup";
 /// /proc/vmstat has about 180 lines (4 KiB on Linux 6.18).
 const FILE_BUF: usize = 16 << 10;
 
@@ -82,9 +87,8 @@ fn main(args: Args) {
     // Refused with status 1 if what becomes resident does not fit in
     // free memory: never left to the OOM killer.
     let info = sys::sysinfo().or_exit("sysinfo");
-    if (size / STRIDE + populated + HUGE_PAGE_SIZE) as u64
-        > (info.freeram + info.bufferram) * u64::from(info.mem_unit)
-    {
+    let free = (info.freeram + info.bufferram) * u64::from(info.mem_unit);
+    if (size / STRIDE + populated + HUGE_PAGE_SIZE) as u64 > free.min(cgroup_room()) {
         say(false, "paging: more than free RAM: ENOMEM\n");
         sys::exit(1);
     }
@@ -167,6 +171,55 @@ fn main(args: Args) {
     stop(q, "paging: MADV_HUGEPAGE, 1 write: ", huge);
 }
 
+/// What this process's cgroup (v2) still lets it use: `memory.max` less
+/// `memory.current` in /sys/fs/cgroup + the path after `0::` in
+/// /proc/self/cgroup (`cgroups(7)`). No limit (`max`, cgroup v1 only, no
+/// such files): u64::MAX.
+#[inline(never)]
+fn cgroup_room() -> u64 {
+    let mut buf = [0u8; 512];
+    let text = read(CGROUP, &mut buf);
+    let Some(at) = find(text, b"0::/") else {
+        return u64::MAX;
+    };
+    let rel = text.get(at + 3..).unwrap_or_default();
+    let rel = rel.get(..find(rel, b"\n").unwrap_or(0)).unwrap_or_default();
+    match (
+        cgroup_value(rel, b"/memory.max\0"),
+        cgroup_value(rel, b"/memory.current\0"),
+    ) {
+        (Some(max), Some(used)) => max.saturating_sub(used) as u64,
+        _ => u64::MAX,
+    }
+}
+
+/// The number in /sys/fs/cgroup/REL/FILE, if it is one (not `max`).
+#[inline(never)]
+fn cgroup_value(rel: &[u8], file: &[u8]) -> Option<usize> {
+    let mut path = [0u8; 512];
+    let mut n = 0;
+    for part in [CGROUP_ROOT, rel, file] {
+        path.get_mut(n..n + part.len())?.copy_from_slice(part);
+        n += part.len();
+    }
+    let mut text = [0u8; 32];
+    let text = read(path.get(..n)?, &mut text);
+    text.first().filter(|d| d.is_ascii_digit())?;
+    Some(number(text))
+}
+
+/// The decimal number at the start of `text` (0 if none).
+fn number(text: &[u8]) -> usize {
+    let mut n = 0;
+    for &d in text {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        n = n * 10 + usize::from(d - b'0');
+    }
+    n
+}
+
 /// Text the kernel wrote, as it is: it is shown, never parsed further.
 fn bytes(text: &[u8]) -> &str {
     // SAFETY: only ever written out again, byte for byte, never sliced.
@@ -225,14 +278,7 @@ fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
 /// `thp_fault_fallback` of /proc/vmstat, 0 where there is none.
 fn fallbacks(buf: &mut [u8]) -> usize {
     let text = read(VMSTAT, buf);
-    let mut n = 0;
-    if let Some(at) = find(text, FALLBACK) {
-        for &d in text.get(at + FALLBACK.len()..).unwrap_or_default() {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            n = n * 10 + usize::from(d - b'0');
-        }
-    }
-    n
+    find(text, FALLBACK).map_or(0, |at| {
+        number(text.get(at + FALLBACK.len()..).unwrap_or_default())
+    })
 }

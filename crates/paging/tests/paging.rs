@@ -146,15 +146,30 @@ fn quiet_is_silent() {
 
 #[test]
 fn quiet_makes_exactly_the_lessons_syscalls() {
-    assert_syscalls(
-        BIN,
-        &["-q"],
-        &[
-            "execve", "sysinfo", "mmap", "madvise", "getpid", "kill", "getpid", "kill", "getpid",
-            "kill", "madvise", "getpid", "kill", "mmap", "getpid", "kill", "openat", "read",
-            "close", "openat", "read", "close", "mmap", "madvise", "openat", "read", "close",
-            "openat", "read", "close", "getpid", "kill", "exit",
-        ],
+    let Some(strace) = tool("strace") else { return };
+    let calls = strace_names(&strace, BIN, &["-q"]);
+    // First the memory check: sysinfo, then /proc/self/cgroup and the
+    // cgroup's memory.max and memory.current, as far as they exist here.
+    let first_mmap = calls.iter().position(|c| c == "mmap").expect("an mmap");
+    let (check, lesson) = calls.split_at(first_mmap);
+    assert_eq!(
+        check[..5],
+        ["execve", "sysinfo", "openat", "read", "close"],
+        "{calls:?}"
+    );
+    assert!(
+        check[5..]
+            .iter()
+            .all(|c| ["openat", "read", "close"].contains(&c.as_str()))
+    );
+    assert_eq!(
+        lesson,
+        [
+            "mmap", "madvise", "getpid", "kill", "getpid", "kill", "getpid", "kill", "madvise",
+            "getpid", "kill", "mmap", "getpid", "kill", "openat", "read", "close", "openat",
+            "read", "close", "mmap", "madvise", "openat", "read", "close", "openat", "read",
+            "close", "getpid", "kill", "exit",
+        ]
     );
 }
 
@@ -189,4 +204,62 @@ fn a_refused_mapping_is_enomem_with_status_1() {
 #[test]
 fn linked_as_a_static_w_xor_x_executable() {
     assert_static_exec(BIN);
+}
+
+/// Runs `paging -q SIZE` in a user and mount namespace of its own where a
+/// tmpfs stands in for /sys/fs/cgroup with `memory.max` 100 MB. `None`
+/// where the namespace cannot be made (skipped, loudly; a failure in CI).
+fn walk_in_cgroup(size: &str) -> Option<Walk> {
+    let unshare = tool("unshare")?;
+    let script = "mount -t tmpfs none /sys/fs/cgroup \
+        && echo 100000000 > /sys/fs/cgroup/memory.max \
+        && echo 0 > /sys/fs/cgroup/memory.current \
+        && exec \"$1\" -q \"$0\"";
+    let mut cmd = std::process::Command::new(unshare);
+    cmd.args(["-rm", "sh", "-c", script, size, BIN]);
+    let w = walk(cmd);
+    if w.stderr.starts_with("unshare:") || w.stderr.starts_with("sh:") {
+        let why = format!("no user and mount namespace here: {}", w.stderr.trim());
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+        return None;
+    }
+    Some(w)
+}
+
+#[test]
+fn a_cgroup_memory_max_is_checked_before_anything_is_touched() {
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    if !cgroup.lines().any(|l| l.starts_with("0::/")) {
+        // Only cgroup v1: paging reads no limit (and the test could not
+        // tell one from none).
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "no cgroup v2 line"
+        );
+        eprintln!("SKIPPED: no cgroup v2 line in /proc/self/cgroup");
+        return;
+    }
+    // 1G would make 322 MiB resident: more than the 95 MiB left.
+    let Some(w) = walk_in_cgroup("1G") else {
+        return;
+    };
+    assert_eq!(
+        (w.end, w.stops.len()),
+        (Event::Exited(1), 0),
+        "{}",
+        w.stderr
+    );
+    assert_eq!(w.stderr, "paging: more than free RAM: ENOMEM\n");
+    // 64M makes 22 MiB resident: it fits.
+    let Some(w) = walk_in_cgroup("64M") else {
+        return;
+    };
+    assert_eq!(
+        (w.end, w.stops.len()),
+        (Event::Exited(0), 6),
+        "{}",
+        w.stderr
+    );
 }
