@@ -13,10 +13,23 @@ proc_state() {
     echo "${stat%% *}"
 }
 
+# proc_comm PID: the command name of /proc/PID/stat, between the first
+# '(' and the last ')'.
+proc_comm() {
+    local stat
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat#*(}
+    echo "${stat%)*}"
+}
+
 # continue_stops PID [ON_STOP...]: until PID ends, sends SIGCONT to PID,
 # or to a process PID started (strace's tracee), whenever it has stopped
 # itself. Before that runs the command ON_STOP..., if given, with the
 # stopped pid as last argument (to show its maps, to count the stops).
+#
+# A child that is the same program as PID (cow's forked child) is left
+# alone: the demo continues it itself, and a SIGCONT from here would race
+# the demo's own wait4.
 #
 # It looks at /proc/PID/stat every 10 ms: a script has no waitpid for a
 # stopped process (the tour has one), and 10 ms is quick enough for a human.
@@ -26,6 +39,10 @@ continue_stops() {
     while state=$(proc_state "$pid") && [[ $state != Z ]]; do
         for each in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
             state=$(proc_state "$each") || continue
+            # Read now, not once: until its execve, PID is still a shell.
+            if [[ $each != "$pid" && $(proc_comm "$each") == "$(proc_comm "$pid")" ]]; then
+                continue
+            fi
             if [[ $state == [Tt] ]]; then
                 if (($#)); then "$@" "$each"; fi
                 # Gone in between (killed from elsewhere): nothing to continue.

@@ -39,6 +39,13 @@ show_maps() {
     stops=$((stops + 1))
     echo "--- stop $stops: cat /proc/$1/maps"
     cat "/proc/$1/maps"
+    # A child the demo forked and stopped (cow): the demo continues it.
+    local child
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        [[ $(proc_state "$child") == [Tt] ]] || continue
+        echo "--- and its stopped child: cat /proc/$child/maps"
+        cat "/proc/$child/maps"
+    done
     echo "--- kill -CONT $1"
 }
 continue_stops "$pid" show_maps

@@ -30,13 +30,27 @@ pub const LIMIT_3GB: u64 = 0xc000_0000;
 pub const IA32_TASK_SIZE: u64 = 0xffff_e000;
 
 /// The demos built for i686, in lecture order, and the execstack variants
-/// of `stop`. `pie` is not ported (crates/sys/build_demo.rs,
-/// `NOT_ON_I386`, says why).
+/// of `stop`. The others are listed, with the reason, in
+/// crates/sys/not-on-i686.txt.
 pub const PORTED: &[&str] = &[
     "minimal", "stop", "brk", "stack", "mmap", "sections", "fixed", "filemap", "auxv", "vdso",
 ];
 /// The demos that are not: built for i686 they only say so (build_demo.rs).
-pub const NOT_PORTED: &[&str] = &["pie"];
+pub const NOT_PORTED: &[&str] = &["pie", "paging", "mprotect", "cow"];
+
+#[cfg(test)]
+mod tests {
+    /// The list here is the one in crates/sys/not-on-i686.txt.
+    #[test]
+    fn not_ported_is_the_list_build_demo_reads() {
+        let listed: Vec<&str> = include_str!("../../sys/not-on-i686.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(": ").map(|(name, _)| name))
+            .collect();
+        assert_eq!(listed, super::NOT_PORTED);
+    }
+}
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -1,6 +1,9 @@
 //! `procfs`: what the tour and the tests use to watch a demo.
 //!
 //! - [`maps`]: parse `/proc/PID/maps` lines.
+//! - [`smaps`]: `/proc/PID/smaps`, what of each mapping is resident;
+//!   [`pagemap`]: the present bit (and frame) of every page;
+//!   [`resident`]: both at one moment.
 //! - [`stat`]: the fields of `/proc/PID/stat` that describe the layout
 //!   (start_brk, arg_start, …), and `/proc/PID/auxv`.
 //! - [`elf`]: the ELF reader of the host side, ELF64 and ELF32 (header,
@@ -14,6 +17,7 @@
 //! - [`trace`]: start any program under ptrace and follow, call by call,
 //!   how its address space is built ([`syscalls`] decodes the calls).
 //! - [`cbuild`]: for tests, build a small C program with cc.
+//! - [`limits`]: `ulimit -v` values for the tests of failing syscalls.
 //! - [`testing`]: run a demo through all its stops, for the tests.
 //!
 //! std only, no crates: libc functions that std does not wrap are
@@ -23,7 +27,11 @@ pub mod cbuild;
 pub mod child;
 pub mod elf;
 pub mod i686;
+pub mod limits;
 pub mod maps;
+pub mod pagemap;
+pub mod resident;
+pub mod smaps;
 pub mod stat;
 pub mod syscalls;
 pub mod testing;
@@ -31,3 +39,4 @@ pub mod trace;
 
 pub use child::{Demo, Event, Spawn};
 pub use maps::Mapping;
+pub use smaps::Smap;

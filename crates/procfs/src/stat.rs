@@ -14,9 +14,10 @@ pub struct Stat {
     pub comm: String,
     /// `R` running, `S` sleeping, `T` stopped by a signal, `t` traced, `Z` zombie, …
     pub state: char,
-    /// (10) minor page faults so far: pages found in memory (or zero
-    /// pages, or copies made on write), no disk read.
-    pub min_flt: u64,
+    /// (10) minor page faults so far: faults the kernel served without
+    /// reading from disk (a fresh zeroed page, the zero page, a page
+    /// already in the page cache, a copy-on-write copy).
+    pub minflt: u64,
     /// (24) resident set size, in pages; may lag behind, see [`status_kib`].
     pub rss_pages: u64,
     /// (26, 27) .text of the program.
@@ -63,7 +64,7 @@ pub fn parse(text: &str) -> Result<Stat, String> {
             .first()
             .and_then(|s| s.chars().next())
             .ok_or_else(bad)?,
-        min_flt: field(10)?,
+        minflt: field(10)?,
         rss_pages: field(24)?,
         start_code: field(26)?,
         end_code: field(27)?,
@@ -147,6 +148,7 @@ mod tests {
         assert_eq!(s.pid, 2509);
         assert_eq!(s.comm, "st) op (x");
         assert_eq!(s.state, 'T');
+        assert_eq!(s.minflt, 27);
         assert_eq!(s.start_code, 4198400);
         assert_eq!(s.end_code, 4200394);
         assert_eq!(s.start_stack, 140722358214512);
@@ -192,6 +194,8 @@ mod tests {
         assert_eq!(s.pid, me);
         assert!(s.start_code < s.end_code);
         assert!(s.arg_start < s.arg_end && s.arg_end <= s.env_start);
+        // Loading this test binary alone took page faults.
+        assert!(s.minflt > 0);
         let auxv = read_auxv(me).unwrap();
         // AT_PAGESZ (6) is always there.
         assert!(auxv.contains(&(6, 4096)));

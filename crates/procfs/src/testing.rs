@@ -291,6 +291,9 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
     strace_lines(strace, &[], bin, args)
         .iter()
+        // A call a signal interrupted and the kernel restarts shows twice:
+        // `= ? ERESTARTSYS`, then again. It is one call of the program.
+        .filter(|l| !l.contains("= ? ERESTART"))
         .filter_map(|l| {
             let name = l.split('(').next()?;
             (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))

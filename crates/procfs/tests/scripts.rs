@@ -66,7 +66,7 @@ fn size_report_lists_every_demo_within_its_limit() {
         assert!(stripped < file, "strip removes the symbols: {row}");
         let limit = match demo.as_str() {
             "minimal" => 1024,
-            "auxv" | "vdso" => 8192,
+            "auxv" | "vdso" | "paging" => 8192,
             _ => 4096,
         };
         assert!(stripped <= limit, "{row}");
@@ -123,6 +123,28 @@ fn maps_sh_shows_the_maps_at_each_stop() {
     );
     assert!(
         out.ends_with("--- stop exited with status 0 after 1 stops\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn maps_sh_shows_a_demos_stopped_child_and_leaves_it_to_the_demo() {
+    // cow's parent continues its child itself: maps.sh shows the child's
+    // maps at the parent's stops 2 and 3 and never sends it SIGCONT.
+    let (code, out, err) = bash("scripts/maps.sh", &["cow", "-q"], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        out.matches("--- and its stopped child: cat /proc/").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("--- stop ").count(),
+        3,
+        "only the parent's stops: {out}"
+    );
+    assert!(
+        out.ends_with("--- cow exited with status 0 after 3 stops\n"),
         "{out}"
     );
 }

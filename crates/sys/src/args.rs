@@ -179,14 +179,15 @@ impl Args {
     }
 }
 
-/// Parses a size: decimal digits, optionally followed by `K`, `M` or `G`
-/// (KiB, MiB, GiB). `4100`, `256K`, `512M`. Anything else, including an
+/// Parses a size: decimal digits, optionally followed by `K`, `M`, `G`
+/// or `T` (KiB, MiB, GiB, TiB). `4100`, `256K`, `512M`. Anything else, including an
 /// empty string, a sign, spaces or an overflow, is `None`.
 pub fn parse_size(s: &[u8]) -> Option<usize> {
     let (digits, shift) = match s.last()? {
         b'K' | b'k' => (&s[..s.len() - 1], 10),
         b'M' | b'm' => (&s[..s.len() - 1], 20),
         b'G' | b'g' => (&s[..s.len() - 1], 30),
+        b'T' | b't' => (&s[..s.len() - 1], 40),
         _ => (s, 0),
     };
     parse_decimal(digits)?.checked_mul(1 << shift)
@@ -271,7 +272,7 @@ impl Cli {
         match parse_size(arg) {
             Some(n) => n,
             None if arg.first() == Some(&b'-') => self.reject(arg),
-            None => self.usage_error("not a size (digits, then K, M or G): '", arg),
+            None => self.usage_error("not a size (digits, then K, M, G or T): '", arg),
         }
     }
 
@@ -350,6 +351,7 @@ mod tests {
         assert_eq!(parse_size(b"512M"), Some(512 << 20));
         assert_eq!(parse_size(b"512m"), Some(512 << 20));
         assert_eq!(parse_size(b"2G"), Some(2 << 30));
+        assert_eq!(parse_size(b"1T"), Some(1 << 40));
     }
 
     #[test]
@@ -364,7 +366,7 @@ mod tests {
             b"1KB",
             b"1.5M",
             b"0x10",
-            b"1T",
+            b"12Q",
         ] {
             assert_eq!(parse_size(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }

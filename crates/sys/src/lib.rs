@@ -12,6 +12,8 @@
 //! - [`nr`]: syscall numbers (nr.rs for x86-64, nr_i386.rs for i386);
 //!   [`errno`]: error numbers and their names.
 //! - [`calls`]: typed wrappers (`brk`, `mmap`, `kill`, …).
+//! - [`mm`]: pages: `madvise`, `mprotect`, `sysinfo`.
+//! - [`process`]: a second process: `fork`, `wait4`, `getppid`, `prctl`.
 //! - [`out`]: narration without `core::fmt` (strings, decimal, 0x-hex).
 //! - [`args`]: argc/argv/envp/auxv as `_start` found them, and a strict
 //!   command-line parser.
@@ -32,12 +34,14 @@ pub mod args;
 pub mod calls;
 pub mod errno;
 pub mod lesson;
+pub mod mm;
 #[cfg(target_arch = "x86_64")]
 pub mod nr;
 #[cfg(target_arch = "x86")]
 #[path = "nr_i386.rs"]
 pub mod nr;
 pub mod out;
+pub mod process;
 #[cfg(not(test))]
 mod rt;
 
@@ -45,7 +49,9 @@ pub use args::{Args, Cli};
 pub use calls::*;
 pub use errno::{Errno, OrExit};
 pub use lesson::{narrate_stop, stop_self};
+pub use mm::*;
 pub use out::Line;
+pub use process::*;
 
 /// Turns a demo's `fn main(args: Args)` into the program's entry point.
 ///

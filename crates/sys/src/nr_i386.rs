@@ -13,9 +13,19 @@ pub const LSEEK: usize = 19;
 pub const GETPID: usize = 20;
 pub const KILL: usize = 37;
 pub const BRK: usize = 45;
+pub const GETPPID: usize = 64;
+pub const WAIT4: usize = 114;
+pub const SYSINFO: usize = 116;
+/// i386's clone takes (flags, stack, parent_tid, tls, child_tid): tls
+/// before child_tid, the other way round from x86-64 (CLONE_BACKWARDS in
+/// the kernel's arch/Kconfig). The same for a fork, whose extra
+/// arguments are all 0.
+pub const CLONE: usize = 120;
 pub const MUNMAP: usize = 91;
 pub const MPROTECT: usize = 125;
 pub const NANOSLEEP: usize = 162;
+pub const PRCTL: usize = 172;
+pub const MADVISE: usize = 219;
 /// `mmap2`: the seed's old `mmap` (90) took its six arguments through a
 /// struct in memory; `mmap2` takes them in registers, with the file offset
 /// counted in 4096-byte units ([`MMAP_OFFSET_SHIFT`]) so that a 32-bit

@@ -238,6 +238,11 @@ fn anonymous(m: &Mapping, mmap_min_addr: u64) -> String {
         "rw-p" => {
             "anonymous memory (mmap MAP_ANONYMOUS): zero pages; reads share the zero page, the first write allocates".to_string()
         }
+        // Anonymous memory holds code only if the program wrote it there
+        // while the page was writable: a JIT, or the mprotect demo.
+        p if m.executable() && !m.writable() => format!(
+            "anonymous memory, {p}: holds what the program wrote while it was writable, now executable and no longer writable (mprotect, as a JIT does)"
+        ),
         p if !m.writable() => format!(
             "anonymous memory, {p}: reads see the shared zero page; no write, so nothing is allocated"
         ),

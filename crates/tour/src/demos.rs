@@ -81,6 +81,24 @@ pub const DEMOS: &[Demo] = &[
         "maps 512 MiB, then 512 KiB, then unmaps the first (seed 001 mmap)",
         "mmap takes address space from the top down; munmap leaves a hole",
     ),
+    demo(
+        "paging",
+        6,
+        "maps 64 MiB, reads it, writes every 16th page, drops it, populates, takes a huge page",
+        "a mapping is address space; Rss grows only when a page is written (reads map the zero page)",
+    ),
+    demo(
+        "mprotect",
+        5,
+        "mprotects one page of three, back again, then runs code from a page made r-x",
+        "permissions belong to VMAs: mprotect splits and merges lines; a page is never w and x at once",
+    ),
+    demo(
+        "cow",
+        3,
+        "forks: parent and child share a written page until the child writes it",
+        "fork copies no memory: pages are shared until written (Shared_Dirty, then Private_Dirty)",
+    ),
     Demo {
         points: true,
         ..demo(

@@ -23,7 +23,9 @@ mod diff;
 mod fit;
 mod html;
 mod os;
+mod pages;
 mod record;
+mod resident;
 mod run;
 mod show;
 mod sidebyside;
@@ -45,14 +47,16 @@ use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
                   [--arch x86_64|i686|both] [--3gb]
-                  [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
+                  [--ascii] [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
        cargo tour --diff A B
        cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]
        cargo tour --compare [LESSON]";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
-  + new since the last stop   - gone   ~ same start, other size or permissions
+  + new since the last stop   - gone   ~ same start, other size, permissions
+  or residency; and next to the size what of it is in RAM (Rss) and a strip
+  of its pages, present or not
   --raw      the maps lines exactly as /proc has them
   --diagram  also draw the address space as boxes (low addresses on top)
   --pause    wait for Enter at each stop; the demo stays stopped, so that
@@ -66,6 +70,7 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --arch both   each stop on x86-64, then on i686, and what differs
   --3gb      run the i686 builds with ADDR_LIMIT_3GB (as `setarch i386
              --3gb`): the 3 GiB/1 GiB split of a 32-bit kernel, the seed's
+  --ascii    the page strip in ASCII (# . +), as on a terminal without UTF-8
   --list     the demos, one line each
   --trace -- CMD [ARGS...]
              run any program under ptrace and show how its address space
@@ -177,6 +182,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             limit_3gb: false,
             timeout,
             style: style::Style::detect(),
+            ascii: false,
             bare: false,
             width: fit::width(),
             explain_all: false,
@@ -212,6 +218,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                     _ => return Err(usage_error("--arch needs x86_64, i686 or both")),
                 }
             }
+            "--ascii" => cli.opts.ascii = true,
             "--list" => {
                 print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);

@@ -13,6 +13,8 @@
 //! | `stat`      | /proc/PID/stat                                        |
 //! | `auxv`      | /proc/PID/auxv (binary)                               |
 //! | `smaps`     | /proc/PID/smaps (`Rss`: what is resident)             |
+//! | `pagemap.present` | each maps line's present bits, from /proc/PID/pagemap (pages.rs) |
+//! | `child/PID/…` | maps, smaps, stat, pagemap.present of a child of the demo (cow's) |
 //! | `narration` | what the demo wrote on stderr since the last stop      |
 //! | `stdout`    | what it wrote on stdout since the last stop            |
 //! | `error`     | why `maps` is missing (the read failed)                |

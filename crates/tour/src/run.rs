@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use procfs::{Event, Spawn};
 
 use crate::demos::{self, Demo};
-use crate::os;
 use crate::record::{self, DemoRun, Hung, Stop, Watch};
 use crate::style::Style;
+use crate::{os, pages};
 
 /// The /proc/PID files read at every stop, each kept in the stop under
 /// its own name. A file listed here is saved and replayed with no other
@@ -43,6 +43,8 @@ pub struct Options {
     pub limit_3gb: bool,
     pub timeout: Duration,
     pub style: Style,
+    /// The page strip in ASCII even on a UTF-8 terminal.
+    pub ascii: bool,
     /// Benchmark baseline: continue at once, read and show nothing.
     pub bare: bool,
     /// Fit the text to this many columns (fit::width).
@@ -386,6 +388,12 @@ impl Run<'_> {
                 // Others are extras: a renderer does without them.
                 Err(_) => {}
             }
+        }
+        // Residency (pages.rs): the present bits, and the demo's children
+        // (cow's), which the demo stopped before it stopped itself.
+        pages::collect(pid, &mut stop.files, "");
+        for child in pages::children(pid) {
+            pages::collect_child(child, &mut stop.files);
         }
         self.rec.stops.push(stop);
         let stop = self.rec.stops.last().expect("just pushed");

@@ -10,6 +10,7 @@ use crate::annotate::{self, Context, Point};
 use crate::diagram::USER_TOP;
 use crate::diff::{self, Line, Mark};
 use crate::fit;
+use crate::resident;
 use crate::style::{self, Style};
 
 /// Width of the name column.
@@ -95,9 +96,48 @@ pub fn row(prefix: &str, note: &str, mark: Mark, st: Style, width: Option<usize>
     out
 }
 
+/// What of each mapping is resident now and was at the last stop, with
+/// the glyphs of the page strip.
+pub struct Resident<'a> {
+    pub now: &'a resident::View,
+    pub before: Option<&'a resident::View>,
+    pub glyphs: resident::Glyphs,
+}
+
+/// The Rss and strip columns of a line, its residency change (which
+/// marks an otherwise unchanged line `~`) and what to say of it.
+fn residency(l: &Line, res: Option<&Resident>) -> (String, Option<String>, Vec<String>) {
+    let Some(r) = res else {
+        return (String::new(), None, Vec::new());
+    };
+    let now = r.now.get(&l.now.start).filter(|_| l.mark != Mark::Removed);
+    let Some(now) = now else {
+        return (
+            format!("{} ", resident::columns(None, r.glyphs)),
+            None,
+            Vec::new(),
+        );
+    };
+    // The same mapping at the last stop: where it started then (a
+    // [stack] that grew down has moved its start).
+    let was = l.before.as_ref().map_or(l.now.start, |b| b.start);
+    let before = r
+        .before
+        .and_then(|b| b.get(&was))
+        .filter(|_| l.mark != Mark::Added);
+    (
+        format!("{} ", resident::columns(Some(now), r.glyphs)),
+        before.and_then(|b| resident::delta(b, now)),
+        resident::notes(&l.now, now, before),
+    )
+}
+
 /// The annotated maps of one stop, marked against `before`. A line's
 /// annotation is given where it is new in the demo (`explained` keeps
-/// those given) or changed; a line seen before shows without it.
+/// those given) or changed; a line seen before shows without it. With
+/// `res`, the Rss column and page strip follow the size, and a change of
+/// residency is a change like any other (`~`).
+#[allow(clippy::too_many_arguments)]
 pub fn maps(
     lines: &[Line],
     ctx: &Context,
@@ -106,6 +146,7 @@ pub fn maps(
     st: Style,
     layout: Layout,
     explained: &mut Explained,
+    res: Option<&Resident>,
 ) -> String {
     // As wide as user-space addresses; [vsyscall]'s kernel address sticks out.
     let width = lines
@@ -117,22 +158,41 @@ pub fn maps(
     let mut out = String::new();
     for l in lines {
         let m = &l.now;
-        let (change, words) = note(l, ctx, layout.explain_all, explained);
-        let note = match (change.is_empty(), words) {
+        let (mut change, words) = note(l, ctx, layout.explain_all, explained);
+        let (columns, moved, said) = residency(l, res);
+        let mut mark = l.mark;
+        if let Some(d) = moved {
+            change = if change.is_empty() {
+                d
+            } else {
+                format!("{change}, {d}")
+            };
+            if mark == Mark::Same {
+                mark = Mark::Changed;
+            }
+        }
+        let mut note = match (change.is_empty(), words) {
             (true, Some(w)) => w,
             (false, Some(w)) => format!("{change} | {w}"),
             (_, None) => change,
         };
+        for n in said {
+            note = if note.is_empty() {
+                n
+            } else {
+                format!("{note} | {n}")
+            };
+        }
         let prefix = format!(
-            "{} {:<range$} {} {:>9}  {:<NAME$} ",
-            l.mark.symbol(),
+            "{} {:<range$} {} {:>9} {columns} {:<NAME$} ",
+            mark.symbol(),
             format!("{:08x}-{:08x}", m.start, m.end),
             m.perms,
             style::size(m.size()),
             annotate::short_name(m),
             range = 2 * width + 1
         );
-        out += &row(&prefix, &note, l.mark, st, layout.width);
+        out += &row(&prefix, &note, mark, st, layout.width);
         let pad = " ".repeat(width * 2 + 4);
         for note in under(l, lines, ctx, points, marks_stack) {
             out += &format!("{pad}<- {note}\n");
@@ -250,6 +310,7 @@ mod tests {
             Style::default(),
             Layout::default(),
             &mut Explained::new(),
+            None,
         );
         let rows: Vec<&str> = text.lines().collect();
         assert_eq!(rows.len(), now.len());
@@ -277,6 +338,7 @@ mod tests {
             Style::default(),
             Layout::default(),
             &mut Explained::new(),
+            None,
         );
         let rows: Vec<&str> = text.lines().collect();
         assert!(rows[6].contains("[stack]"));
@@ -312,6 +374,7 @@ mod tests {
                 Style::default(),
                 layout,
                 seen,
+                None,
             )
         };
         let first = show(None, &a, &mut seen);
@@ -337,6 +400,7 @@ mod tests {
             Style::default(),
             narrow,
             &mut Explained::new(),
+            None,
         );
         assert!(below.lines().all(|l| l.chars().count() <= 80), "{below}");
         assert!(
@@ -369,6 +433,7 @@ mod tests {
             Style::default(),
             all,
             &mut seen,
+            None,
         );
         assert!(
             every.contains("(grew down) | main thread's stack"),

@@ -202,7 +202,7 @@ fn once(
             Some(Event::Stopped(_)) => {
                 if let Some(m) = first.take() {
                     let s = procfs::stat::read(d.pid).map_err(|e| e.to_string())?;
-                    m.min_flt = s.min_flt;
+                    m.min_flt = s.minflt;
                     m.rss_kib =
                         procfs::stat::status_kib(d.pid, "VmRSS").map_err(|e| e.to_string())?;
                 }

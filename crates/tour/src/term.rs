@@ -2,6 +2,7 @@
 //! the live run collects it or as a saved one is replayed. It reads only
 //! the recording (record.rs), never /proc.
 
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -11,7 +12,7 @@ use crate::annotate::{self, Context, Program};
 use crate::record::{DemoRun, Host, Hung, Stop, Watch};
 use crate::run::Options;
 use crate::show::{Explained, Layout};
-use crate::{diagram, diff, fit, os, show};
+use crate::{diagram, diff, fit, os, resident, show};
 
 /// Shows runs on `out`.
 pub struct Term<'a> {
@@ -29,6 +30,10 @@ pub struct Term<'a> {
     first: Option<Vec<Mapping>>,
     previous: Option<Vec<Mapping>>,
     explained: Explained,
+    /// Residency at the last stop: the demo's, its minflt, its children's.
+    previous_res: Option<resident::View>,
+    previous_minflt: Option<u64>,
+    previous_children: BTreeMap<u32, resident::View>,
 }
 
 impl<'a> Term<'a> {
@@ -50,6 +55,9 @@ impl<'a> Term<'a> {
             first: None,
             previous: None,
             explained: Explained::new(),
+            previous_res: None,
+            previous_minflt: None,
+            previous_children: BTreeMap::new(),
         }
     }
 
@@ -74,6 +82,69 @@ impl<'a> Term<'a> {
             text += &format!("  > {l}\n");
         }
         self.put(&text)
+    }
+
+    /// Each child of the demo at this stop (`child/PID/…` files): its
+    /// maps marked against the parent's (blank: the same line), with its
+    /// own residency against its own last stop.
+    fn children(
+        &mut self,
+        stop: &Stop,
+        pids: &[u32],
+        parent: &[Mapping],
+        ctx: &Context,
+        glyphs: resident::Glyphs,
+        layout: Layout,
+    ) -> io::Result<()> {
+        let st = self.opts.style;
+        let mut seen = BTreeMap::new();
+        for &pid in pids {
+            let file = |name: &str| stop.text(&format!("child/{pid}/{name}"));
+            let Some(text) = file("maps") else { continue };
+            let Ok(now) = maps::parse(&text) else {
+                continue;
+            };
+            let stat = file("stat").and_then(|t| stat::parse(&t).ok());
+            let state = stat.as_ref().map_or('?', |s| s.state);
+            let same = if now == parent {
+                "the same maps as its parent"
+            } else {
+                "marked against its parent's maps"
+            };
+            self.put(&format!(
+                "{}\n",
+                st.bold(&format!(
+                    "  pid {pid} (its child, state {state}): {same}; cat /proc/{pid}/smaps"
+                ))
+            ))?;
+            let view = resident::view(file("smaps").as_deref(), file("pagemap.present").as_deref());
+            let lines = diff::diff(Some(parent), &now);
+            let res = view.as_ref().map(|v| show::Resident {
+                now: v,
+                before: self.previous_children.get(&pid),
+                glyphs,
+            });
+            let child_ctx = Context {
+                stat,
+                ..ctx.clone()
+            };
+            let table = show::maps(
+                &lines,
+                &child_ctx,
+                &[],
+                false,
+                st,
+                layout,
+                &mut self.explained,
+                res.as_ref(),
+            );
+            self.put(&table)?;
+            if let Some(v) = view {
+                seen.insert(pid, v);
+            }
+        }
+        self.previous_children = seen;
+        Ok(())
     }
 
     fn summary(&mut self, run: &DemoRun) -> io::Result<()> {
@@ -118,6 +189,9 @@ impl Watch for Term<'_> {
         self.first = None;
         self.previous = None;
         self.explained.clear();
+        self.previous_res = None;
+        self.previous_minflt = None;
+        self.previous_children.clear();
         if let Some(total) = self.total {
             let head = format!("== {}/{total} {}: {}", self.seen, run.name, run.about);
             let text = format!("\n{}\n{}\n", self.opts.style.bold(&head), run.command);
@@ -160,6 +234,23 @@ impl Watch for Term<'_> {
             } else {
                 Vec::new()
             };
+            let view = resident::view(
+                stop.text("smaps").as_deref(),
+                stop.text("pagemap.present").as_deref(),
+            );
+            let glyphs = resident::Glyphs::detect(self.opts.ascii);
+            if view.is_some() && self.previous.is_none() {
+                self.put(&resident::legend(glyphs))?;
+            }
+            let children = children(stop);
+            if !children.is_empty() {
+                self.put(&format!("  pid {} (the parent):\n", run.pid))?;
+            }
+            let res = view.as_ref().map(|now| show::Resident {
+                now,
+                before: self.previous_res.as_ref(),
+                glyphs,
+            });
             let layout = Layout {
                 width: self.opts.width,
                 explain_all: self.opts.explain_all,
@@ -172,8 +263,26 @@ impl Watch for Term<'_> {
                 st,
                 layout,
                 &mut self.explained,
+                res.as_ref(),
             );
             self.put(&table)?;
+            if let Some(stat) = &ctx.stat {
+                let line = match self.previous_minflt {
+                    Some(before) => format!(
+                        "  minor faults since the last stop: {:+} (minflt {}, /proc/PID/stat field 10)",
+                        stat.minflt as i64 - before as i64,
+                        stat.minflt
+                    ),
+                    None => format!(
+                        "  minor faults so far: {} (minflt, /proc/PID/stat field 10)",
+                        stat.minflt
+                    ),
+                };
+                self.put(&format!("{}\n", st.dim(&line)))?;
+                self.previous_minflt = Some(stat.minflt);
+            }
+            self.previous_res = view;
+            self.children(stop, &children, &now, &ctx, glyphs, layout)?;
         }
         if self.opts.diagram {
             let space = diagram::Space::of(self.host.paging_levels);
@@ -258,6 +367,19 @@ impl Watch for Term<'_> {
             }
         }
     }
+}
+
+/// The pids of the children a stop holds files of (`child/PID/maps`).
+fn children(stop: &Stop) -> Vec<u32> {
+    stop.files
+        .keys()
+        .filter_map(|k| {
+            k.strip_prefix("child/")?
+                .strip_suffix("/maps")?
+                .parse()
+                .ok()
+        })
+        .collect()
 }
 
 /// Shows a saved run through `watch`, as it was shown live: a replay.

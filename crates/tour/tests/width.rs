@@ -188,7 +188,7 @@ fn a_line_is_explained_once_then_dimmed_on_a_terminal() {
     assert!(stops[2].contains("the program break"), "{shown}");
     let heap = stops[3]
         .lines()
-        .find(|l| l.contains("KiB  [heap]"))
+        .find(|l| l.contains("[heap]") && l.contains(" rw-p "))
         .unwrap();
     assert!(heap.contains("+4 KiB") || heap.contains("+8 KiB"), "{heap}");
     assert!(!heap.contains("the program break"), "{heap}");
