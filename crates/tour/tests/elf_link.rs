@@ -28,7 +28,12 @@ fn program_lines_name_their_pt_load_and_file_range() {
         let e = Elf::read(&bin).unwrap();
         let lines: Vec<&str> = out
             .lines()
-            .filter(|l| l.split_whitespace().nth(4) == Some(demo))
+            // A maps row: mark, range, perms, size, (Rss, strip,) name.
+            .filter(|l| {
+                let mut words = l.split_whitespace();
+                words.next().is_some_and(|w| w.contains('-') && w.len() > 16)
+                    && words.any(|w| w == demo)
+            })
             .collect();
         let loads: Vec<(usize, &elf::ProgramHeader)> = e
             .programs
