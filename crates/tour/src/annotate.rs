@@ -63,6 +63,17 @@ impl Program {
         )
     }
 
+    /// The end of the program's last PT_LOAD segment, page-aligned, at
+    /// run-time addresses: where an unrandomised break starts.
+    pub fn end(&self) -> Option<u64> {
+        let last = self
+            .elf
+            .segments(elf::PT_LOAD)
+            .map(|p| p.vaddr + p.memsz)
+            .max()?;
+        Some(last.next_multiple_of(PAGE).wrapping_add(self.offset))
+    }
+
     /// The allocated section that holds run-time address `addr`.
     pub fn section_at(&self, addr: u64) -> Option<&str> {
         let a = addr.wrapping_sub(self.offset);
@@ -88,11 +99,20 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
         }
         let (start, end) = p.linked(m);
         if m.anonymous() && !p.elf.sections_in(start, end).is_empty() {
-            return "the rest of .bss: zero pages past the end of the file".into();
+            return "the rest of .bss: zero pages past the segment's file bytes (p_filesz)".into();
         }
+    }
+    if m.path == "[heap]" {
+        return heap(m, ctx.program.as_ref());
+    }
+    if m.path == "[vsyscall]" {
+        return vsyscall(&m.perms).into();
     }
     if m.is_special() {
         return special(&m.path).into();
+    }
+    if let Some(words) = shmem(m) {
+        return words;
     }
     if m.anonymous() {
         return anonymous(m, mmap_min_addr());
@@ -205,14 +225,12 @@ pub fn demangle(sym: &str) -> String {
 
 fn special(name: &str) -> &'static str {
     match name {
-        "[heap]" => {
-            "the program break: brk(2) moves its end, in whole pages; starts a random gap above the program"
-        }
         "[stack]" => {
             "main thread's stack: grows down when touched, up to RLIMIT_STACK; argv, envp, auxv at its top"
         }
+        // The generic vDSO data store (lib/vdso/datastore.c, 6.13+).
         "[vvar]" => {
-            "kernel data the vDSO reads (time, clock parameters); read-only, no syscall needed"
+            "kernel data the vDSO reads: time and clock data, the time-namespace page, getrandom state; read-only"
         }
         // The mapping is there whatever the clock source; its pages are
         // only read when the clock is paravirtual (in a guest).
@@ -222,11 +240,66 @@ fn special(name: &str) -> &'static str {
         "[vdso]" => {
             "kernel code in the process: e.g. clock_gettime, clock_getres, gettimeofday, time, getcpu, getrandom (new kernels), without a syscall"
         }
-        "[vsyscall]" => {
-            "legacy fixed page of old x86-64 binaries, above user space; execute-only, emulated"
-        }
         _ => "a special mapping the kernel made",
     }
+}
+
+/// Words for [heap] that say where it starts on this run: right after
+/// the program (no brk randomisation), a random distance above it, or
+/// far below it (a static PIE: the break starts near ELF_ET_DYN_BASE).
+fn heap(m: &Mapping, program: Option<&Program>) -> String {
+    const WHAT: &str = "the program break: brk(2) moves its end, in whole pages";
+    let Some(end) = program.and_then(Program::end) else {
+        return WHAT.into();
+    };
+    let place = if m.start == end {
+        "starts right after the program: the break is not randomised here (ADDR_NO_RANDOMIZE or randomize_va_space < 2)".to_string()
+    } else if m.start > end {
+        format!(
+            "starts {} above the program: brk randomisation (randomize_va_space 2, up to 1 GiB)",
+            style::big(m.start - end)
+        )
+    } else {
+        "starts far below the program: a static PIE's break begins at ELF_ET_DYN_BASE (0x5555…), not after the program".to_string()
+    };
+    format!("{WHAT}; {place}")
+}
+
+/// [vsyscall] by its permissions: how this kernel emulates it
+/// (`vsyscall=` in Documentation/admin-guide/kernel-parameters.txt).
+fn vsyscall(perms: &str) -> &'static str {
+    match perms {
+        "--xp" => {
+            "legacy fixed page for old x86-64 binaries, always emulated; --xp is vsyscall=xonly: calls into it work, reading it faults"
+        }
+        "r-xp" => {
+            "legacy fixed page for old x86-64 binaries, always emulated; r-xp is vsyscall=emulate: readable, calls trap into the kernel"
+        }
+        _ => "legacy fixed page for old x86-64 binaries, emulated by the kernel",
+    }
+}
+
+/// Shared memory: the kernel backs MAP_SHARED|MAP_ANONYMOUS and System V
+/// segments with a file of its internal shmem file system, so the line
+/// has an inode and a name (mm/shmem.c `shmem_zero_setup`, ipc/shm.c).
+fn shmem(m: &Mapping) -> Option<String> {
+    if !m.perms.ends_with('s') {
+        return None;
+    }
+    if m.path == "/dev/zero (deleted)" {
+        return Some(format!(
+            "shared anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS): zero pages shared with children after fork; backed by a shmem file, hence the name and inode {}",
+            m.inode
+        ));
+    }
+    if m.path.starts_with("/SYSV") {
+        return Some(format!(
+            "System V shared memory (shmget/shmat), key 0x{} in the name, segment id {} as inode",
+            m.path[5..].split(' ').next().unwrap_or(""),
+            m.inode
+        ));
+    }
+    None
 }
 
 /// Where the kernel says how low mmap may go without CAP_SYS_RAWIO
@@ -258,9 +331,6 @@ const LOW_FIXED_BELOW: u64 = 0x40_0000;
 fn anonymous(m: &Mapping, mmap_min_addr: u64) -> String {
     let mut text = match m.perms.as_str() {
         "---p" => "reserved address space, no access: a guard".to_string(),
-        p if p.ends_with('s') => {
-            "shared anonymous memory: zero pages, shared with children".to_string()
-        }
         // A read fault maps the one shared zero page; only a write fault
         // allocates a page of its own (mm/memory.c, do_anonymous_page).
         "rw-p" => {
@@ -515,6 +585,65 @@ mod tests {
         // Where the kernel's own choices lie: nothing to call out.
         let high = Mapping::parse("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 ").unwrap();
         assert!(!anonymous(&high, DEFAULT_MMAP_MIN_ADDR).contains("fixed"));
+    }
+
+    #[test]
+    fn shared_memory_is_named_for_what_it_is() {
+        // As a real MAP_SHARED|MAP_ANONYMOUS and shmat show them (6.18).
+        let zero = Mapping::parse(
+            "7f47afa27000-7f47afa28000 rw-s 00000000 00:01 1025 /dev/zero (deleted)",
+        )
+        .unwrap();
+        let words = annotate(&zero, &Context::default());
+        assert!(words.starts_with("shared anonymous memory"), "{words}");
+        assert!(!words.contains("deleted or replaced"), "{words}");
+        let sysv = Mapping::parse(
+            "7f47afa26000-7f47afa27000 rw-s 00000000 00:01 7 /SYSV00000000 (deleted)",
+        )
+        .unwrap();
+        let words = annotate(&sysv, &Context::default());
+        assert!(words.starts_with("System V shared memory"), "{words}");
+        assert!(
+            words.contains("key 0x00000000") && words.contains("id 7"),
+            "{words}"
+        );
+        // A private memfd stays a file.
+        let memfd = Mapping::parse(
+            "7f47afa25000-7f47afa26000 rw-p 00000000 00:01 1027 /memfd:lesson (deleted)",
+        )
+        .unwrap();
+        assert!(annotate(&memfd, &Context::default()).contains("memfd_create"));
+    }
+
+    #[test]
+    fn vsyscall_words_follow_its_permissions() {
+        assert!(vsyscall("--xp").contains("xonly"));
+        assert!(vsyscall("r-xp").contains("emulate"));
+    }
+
+    #[test]
+    fn heap_words_say_where_it_starts() {
+        let me = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let maps = maps::parse(&me).unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let p = Program::find(&exe, &maps).expect("our own program");
+        let end = p.end().unwrap();
+        let at = |start: u64| {
+            let m = Mapping::parse(&format!(
+                "{start:x}-{:x} rw-p 00000000 00:00 0 [heap]",
+                start + 0x2000
+            ))
+            .unwrap();
+            heap(&m, Some(&p))
+        };
+        assert!(at(end).contains("right after the program"), "{}", at(end));
+        assert!(
+            at(end + (5 << 20)).contains("5 MiB above"),
+            "{}",
+            at(end + (5 << 20))
+        );
+        assert!(at(0x1000).contains("static PIE"));
+        assert!(!heap(&maps::parse(&me).unwrap()[0], None).contains("random"));
     }
 
     #[test]

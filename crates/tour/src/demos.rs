@@ -73,13 +73,13 @@ pub const DEMOS: &[Demo] = &[
         "stack",
         2,
         "touches memory 256 KiB below the stack pointer",
-        "[stack] grows down on demand, from 132 KiB to cover what was touched",
+        "[stack] grows down on demand from its start (the strings' pages + 128 KiB), until RLIMIT_STACK or the guard gap",
     ),
     demo(
         "mmap",
         4,
         "maps 512 MiB, then 512 KiB, then unmaps the first",
-        "mmap takes address space from the top down; munmap leaves a hole",
+        "mmap takes the highest free range below the mmap base that fits; neighbours with the same flags merge; munmap leaves a hole",
     ),
     Demo {
         points: true,
@@ -94,7 +94,7 @@ pub const DEMOS: &[Demo] = &[
         "fixed",
         2,
         "maps a page at 0x40000, then tries page 0",
-        "MAP_FIXED_NOREPLACE places memory where asked; page 0 is refused below vm.mmap_min_addr",
+        "MAP_FIXED_NOREPLACE places memory where asked; below vm.mmap_min_addr only with CAP_SYS_RAWIO",
     ),
     demo(
         "filemap",
