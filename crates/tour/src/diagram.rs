@@ -15,6 +15,7 @@
 
 use crate::annotate::short_name;
 use crate::diff::{Line, Mark};
+use crate::fit;
 use crate::style::{self, Style};
 
 /// Inside width of a box.
@@ -39,12 +40,33 @@ fn extra_rows(size: u64) -> usize {
     usize::from(size >= MIB) + usize::from(size >= 256 * MIB)
 }
 
-pub fn draw(lines: &[Line], st: Style) -> String {
+/// The picture; notes right of it that would pass `width` continue on
+/// the rows below, under themselves.
+pub fn draw(lines: &[Line], st: Style, width: Option<usize>) -> String {
     let border = format!("+{}+", "-".repeat(WIDTH));
     let empty = format!("|{}|", " ".repeat(WIDTH));
     let mut out = String::new();
     let mut row = |mark: &str, body: &str, right: &str| {
-        out += &format!("{mark} {body}{right}\n");
+        // Mark, blank, the box, then the note's own two blanks.
+        let room = width.map(|w| w.saturating_sub(WIDTH + 6));
+        match room {
+            Some(room) if room >= fit::MIN_COLUMN && fit::visible(right) > room + 2 => {
+                let (plain, removed) = match right.strip_prefix('\x1b') {
+                    Some(_) => (fit::visible_text(right), true),
+                    None => (right.to_string(), false),
+                };
+                for (i, piece) in fit::pieces(plain.trim_start(), room, room)
+                    .iter()
+                    .enumerate()
+                {
+                    let piece = format!("  {piece}");
+                    let piece = if removed { st.removed(&piece) } else { piece };
+                    let mark = if i == 0 { mark } else { " " };
+                    out += &format!("{mark} {body}{piece}\n");
+                }
+            }
+            _ => out += &format!("{mark} {body}{right}\n"),
+        }
     };
     let now: Vec<&Line> = lines.iter().filter(|l| l.mark != Mark::Removed).collect();
     let gone: Vec<&Line> = lines.iter().filter(|l| l.mark == Mark::Removed).collect();
@@ -59,11 +81,11 @@ pub fn draw(lines: &[Line], st: Style) -> String {
                     .iter()
                     .filter(|g| g.now.start < m.start && g.now.end > end)
                 {
-                    notes[0] += &st.removed(&format!(
-                        "; - {} {} unmapped here",
+                    notes.push(st.removed(&format!(
+                        "  - {} {} unmapped here",
                         short_name(&g.now),
                         style::size(g.now.size())
-                    ));
+                    )));
                 }
                 // The gap up to [vsyscall] is 16 EiB, but only its ends
                 // are address space: the rest no pointer can hold.
@@ -131,7 +153,7 @@ mod tests {
     #[test]
     fn boxes_in_address_order_with_gaps_collapsed() {
         let now = maps::parse(STOP).unwrap();
-        let pic = draw(&diff(None, &now), Style::default());
+        let pic = draw(&diff(None, &now), Style::default(), None);
         let rows: Vec<&str> = pic.lines().collect();
         assert_eq!(rows[0], "  +----------------------------------+ 0x400000");
         assert!(rows[1] == "  | st op (deleted)  r--p      4 KiB |", "{pic}");
@@ -148,6 +170,16 @@ mod tests {
             .unwrap();
         assert!(rows[hole + 1].contains("ends at 0x7ffffffff000"), "{pic}");
         assert!(rows[hole + 2].contains("non-canonical"), "{pic}");
+        // At 80 columns the notes go on below, dotted rows and all.
+        let narrow = draw(&diff(None, &now), Style::default(), Some(80));
+        assert!(narrow.lines().all(|r| r.chars().count() <= 80), "{narrow}");
+        let words = |t: &str| {
+            t.split_whitespace()
+                .filter(|w| *w != ":")
+                .collect::<String>()
+        };
+        assert_eq!(words(&narrow), words(&pic));
+        assert!(narrow.lines().count() > rows.len(), "{narrow}");
         // [vsyscall] is the last box.
         assert!(rows[rows.len() - 2].contains("[vsyscall]"), "{pic}");
         assert_eq!(
@@ -164,7 +196,7 @@ mod tests {
             "7f0000000000-7f0000001000 r--p 00000000 08:01 42 /tmp/ééééééééééééééééé",
         )
         .unwrap();
-        let pic = draw(&diff(None, &[m]), Style::default());
+        let pic = draw(&diff(None, &[m]), Style::default(), None);
         assert!(pic.contains("| éééééééééééééééé r--p "), "{pic}");
     }
 
@@ -176,13 +208,13 @@ mod tests {
             procfs::Mapping::parse("7f0000000000-7f0020000000 rw-p 00000000 00:00 0 ").unwrap(),
         );
         with.sort_by_key(|m| m.start);
-        let pic = draw(&diff(Some(&base), &with), Style::default());
+        let pic = draw(&diff(Some(&base), &with), Style::default(), None);
         let at = pic.lines().position(|r| r.contains("512 MiB")).unwrap();
         let rows: Vec<&str> = pic.lines().collect();
         assert!(rows[at].starts_with("+ | (anon)"), "{pic}");
         assert!(rows[at + 1].starts_with("  |  "), "{pic}");
         assert!(rows[at + 2].starts_with("  |  "), "{pic}");
-        let back = draw(&diff(Some(&with), &base), Style::default());
+        let back = draw(&diff(Some(&with), &base), Style::default(), None);
         assert!(back.contains("- (anon) 512 MiB unmapped here"), "{back}");
     }
 }
