@@ -606,8 +606,9 @@ mod tests {
     fn heap_words_say_where_it_starts() {
         let me = std::fs::read_to_string("/proc/self/maps").unwrap();
         let maps = maps::parse(&me).unwrap();
-        let exe = std::env::current_exe().unwrap();
-        let p = Program::find(&exe, &maps).expect("our own program");
+        let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+        let file = std::fs::read(&exe).unwrap();
+        let p = Program::find(&exe.to_string_lossy(), &file, &maps).expect("our own program");
         let end = p.end().unwrap();
         let at = |start: u64| {
             let m = Mapping::parse(&format!(
