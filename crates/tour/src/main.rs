@@ -13,6 +13,7 @@
 //! [`demos`] is the list, [`bench`] the overhead per stop.
 
 mod annotate;
+mod aslr;
 mod bench;
 mod compare;
 mod demos;
@@ -40,6 +41,7 @@ use term::Term;
 
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
                   [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
+       cargo tour --aslr N [--no-aslr] [--save DIR] [DEMO...]
        cargo tour --diff A B";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
@@ -54,6 +56,9 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --explain-all  every line's annotation at every stop (else a line's
              words are given where it is new in a demo or they change)
   --list     the demos, one line each
+  --aslr N   run each demo N times, show nothing of it, and print per region
+             (program, heap, mmap area, vdso, stack top) the spread of its
+             start over the runs against the kernel's range
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
   --html FILE   also write the tour as one web page of slides (self-contained;
@@ -96,6 +101,8 @@ struct Cli {
     exec: Vec<String>,
     /// Hidden: measure the overhead per stop over this many runs.
     bench: Option<usize>,
+    /// `--aslr N`: run each demo N times, the spread of each region.
+    aslr: Option<usize>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
     diff: Option<(PathBuf, PathBuf)>,
@@ -146,6 +153,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         build: true,
         exec: Vec::new(),
         bench: None,
+        aslr: None,
         save: None,
         replay: None,
         diff: None,
@@ -195,6 +203,12 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 if cli.exec.is_empty() {
                     return Err(usage_error("--exec needs a command"));
                 }
+            }
+            "--aslr" => {
+                let n = args.next().and_then(|n| n.parse().ok()).filter(|&n| n > 0);
+                cli.aslr = Some(
+                    n.ok_or_else(|| usage_error("--aslr needs a number of runs (1 or more)"))?,
+                );
             }
             "--bench" => {
                 let n = args.next().and_then(|n| n.parse().ok());
@@ -273,6 +287,10 @@ fn main() -> ExitCode {
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();
+    if cli.build && !chosen.is_empty() {
+        // cargo may take seconds on a fresh clone: say why nothing shows.
+        eprintln!("building the demos…");
+    }
     if cli.build && !chosen.is_empty() && build(&chosen).is_err() {
         // One demo that does not build must not stop the others: try each.
         chosen.retain(|d| match build(&[d]) {
@@ -287,6 +305,16 @@ fn main() -> ExitCode {
     let bin = |d: &Demo| target_dir().join("release").join(d.name);
     if let Some(runs) = cli.bench {
         return bench::bench(&chosen, &bin, &cli.opts, runs);
+    }
+    if let Some(n) = cli.aslr {
+        return match aslr::aslr(&chosen, &bin, &cli.opts, n) {
+            Ok(rec) => save(&cli, &rec).unwrap_or_else(|| status(&failed)),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => status(&failed),
+            Err(e) => {
+                eprintln!("tour: --aslr: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let host = record::collect_host();
     let mut rec = Recording::new(host.clone());

@@ -176,7 +176,7 @@ impl Watch for Term<'_> {
             self.put(&table)?;
         }
         if self.opts.diagram {
-            let picture = diagram::draw(&lines, st, self.opts.width);
+            let picture = diagram::draw(&lines, st, self.opts.width, &self.host);
             self.put(&format!("\n{picture}"))?;
         }
         self.first.get_or_insert_with(|| now.clone());

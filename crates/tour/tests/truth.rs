@@ -66,3 +66,55 @@ fn no_summary_states_the_old_false_rules() {
     assert!(out.contains("only with CAP_SYS_RAWIO"), "{out}");
     assert!(!out.contains("from 132 KiB"), "{out}");
 }
+
+#[test]
+fn aslr_n_measures_the_spread_per_region() {
+    let out = tour(&["--aslr", "5", "brk"]);
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name}: {out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // An ET_EXEC program never moves; the stack's top does (16 GiB of
+    // room: five equal starts would be a broken kernel or tour).
+    assert_eq!(row("program")[1], "0x400000", "{out}");
+    assert_eq!(row("program")[5], "1/5", "{out}");
+    assert_ne!(row("stack")[6], "1/5", "{out}");
+    assert!(out.contains("vm.mmap_rnd_bits"), "{out}");
+    // Under --no-aslr nothing moves.
+    let out = tour(&["--no-build", "--aslr", "3", "--no-aslr", "brk"]);
+    for l in out
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains("0x"))
+    {
+        assert!(l.contains(" 1/3 "), "moved under --no-aslr: {l}");
+    }
+}
+
+#[test]
+fn building_is_said_on_stderr() {
+    let o = Command::new(TOUR)
+        .args(["stop"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("building the demos…"), "{err}");
+    let o = Command::new(TOUR)
+        .args(["--no-build", "stop"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("building"));
+}
+
+#[test]
+fn aslr_needs_a_number() {
+    let o = Command::new(TOUR).args(["--aslr", "0"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--aslr needs a number"));
+}
