@@ -351,7 +351,9 @@ fn file_backed(m: &Mapping, ctx: &Context) -> String {
         "{what}: offset {:#x}, inode {}, {shared}",
         m.offset, m.inode
     );
-    if m.deleted() {
+    if m.path.starts_with("/memfd:") {
+        text += "; `(deleted)` because a memfd is in no directory; until a page is written, MAP_PRIVATE reads the file's own page";
+    } else if m.deleted() {
         text += "; deleted or replaced since it was mapped, the pages live on";
     }
     text
@@ -593,7 +595,9 @@ mod tests {
             "7f47afa25000-7f47afa26000 rw-p 00000000 00:01 1027 /memfd:lesson (deleted)",
         )
         .unwrap();
-        assert!(annotate(&memfd, &Context::default()).contains("memfd_create"));
+        let words = annotate(&memfd, &Context::default());
+        assert!(words.contains("memfd_create"), "{words}");
+        assert!(!words.contains("deleted or replaced"), "{words}");
     }
 
     #[test]

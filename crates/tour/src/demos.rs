@@ -98,9 +98,9 @@ pub const DEMOS: &[Demo] = &[
     ),
     demo(
         "filemap",
-        2,
-        "maps its own executable next to anonymous memory",
-        "a file-backed mapping names path, inode and offset; anonymous memory names nothing",
+        4,
+        "maps its own executable and anonymous memory, then a MAP_PRIVATE memfd",
+        "a file-backed mapping names path, inode and offset; anonymous memory names nothing; MAP_PRIVATE is no snapshot: the copy comes at the first own write",
     ),
     Demo {
         points: true,
