@@ -113,7 +113,11 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
         return words;
     }
     if m.anonymous() {
-        return anonymous(m, ctx.host.mmap_min_addr);
+        let mut text = anonymous(m, ctx.host.mmap_min_addr);
+        if m.perms == "rw-p" && m.path.is_empty() {
+            text += &commit_words(ctx.host.overcommit_memory);
+        }
+        return text;
     }
     file_backed(m, ctx)
 }
@@ -261,6 +265,19 @@ fn heap(m: &Mapping, program: Option<&Program>) -> String {
         "starts far below the program: a static PIE's break begins at ELF_ET_DYN_BASE (0x5555…), not after the program".to_string()
     };
     format!("{WHAT}; {place}")
+}
+
+/// A private writable mapping is charged to Committed_AS when it is
+/// made; the overcommit mode says what may be charged
+/// (Documentation/mm/overcommit-accounting.rst).
+fn commit_words(mode: Option<u32>) -> String {
+    let how = match mode {
+        Some(0) => "0, heuristic: only the hopeless is refused",
+        Some(1) => "1: never refused",
+        Some(2) => "2: refused above CommitLimit",
+        _ => return "; charged to Committed_AS (/proc/meminfo)".into(),
+    };
+    format!("; charged to Committed_AS (/proc/meminfo) now, vm.overcommit_memory {how}")
 }
 
 /// [vsyscall] by its permissions: how this kernel emulates it
@@ -598,6 +615,13 @@ mod tests {
         let words = annotate(&memfd, &Context::default());
         assert!(words.contains("memfd_create"), "{words}");
         assert!(!words.contains("deleted or replaced"), "{words}");
+    }
+
+    #[test]
+    fn the_overcommit_mode_is_named() {
+        assert!(commit_words(Some(0)).contains("vm.overcommit_memory 0, heuristic"));
+        assert!(commit_words(Some(2)).contains("CommitLimit"));
+        assert!(!commit_words(None).contains("overcommit_memory"));
     }
 
     #[test]

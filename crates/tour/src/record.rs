@@ -258,6 +258,8 @@ pub struct Host {
     pub stack_guard_gap: u64,
     /// vm.mmap_rnd_bits: the mmap area's random offset, in bits of pages.
     pub mmap_rnd_bits: Option<u32>,
+    /// vm.overcommit_memory: 0, 1 or 2.
+    pub overcommit_memory: Option<u32>,
 }
 
 /// `stack_guard_gap` when the command line does not set it: 256 pages
@@ -275,6 +277,7 @@ impl Default for Host {
             paging_levels: 4,
             stack_guard_gap: DEFAULT_STACK_GUARD_GAP,
             mmap_rnd_bits: None,
+            overcommit_memory: None,
         }
     }
 }
@@ -296,6 +299,7 @@ impl Host {
             host.stack_guard_gap = pages << 12;
         }
         host.mmap_rnd_bits = text("mmap_rnd_bits").trim().parse().ok();
+        host.overcommit_memory = text("overcommit_memory").trim().parse().ok();
         host
     }
 }
