@@ -617,6 +617,44 @@ mod tests {
         assert!(!words.contains("deleted or replaced"), "{words}");
     }
 
+    unsafe extern "C" {
+        fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> *mut u8;
+        fn munmap(addr: *mut u8, len: usize) -> i32;
+    }
+
+    #[test]
+    fn shared_anonymous_memory_of_this_kernel_is_recognised() {
+        // mmap(2): PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS.
+        const PROT_RW: i32 = 3;
+        const MAP_SHARED_ANONYMOUS: i32 = 0x01 | 0x20;
+        // SAFETY: a fresh mapping the kernel places; nothing else uses it,
+        // and it is unmapped below.
+        let p = unsafe {
+            mmap(
+                std::ptr::null_mut(),
+                4096,
+                PROT_RW,
+                MAP_SHARED_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p as isize, -1, "mmap");
+        let me = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let maps = maps::parse(&me).unwrap();
+        let m = maps.iter().find(|m| m.start == p as u64).unwrap().clone();
+        // SAFETY: our own mapping, no longer used.
+        unsafe { munmap(p, 4096) };
+        // What the kernel shows for it: a shmem file, not a nameless line.
+        assert_eq!(
+            (m.perms.as_str(), m.path.as_str()),
+            ("rw-s", "/dev/zero (deleted)")
+        );
+        assert_ne!(m.inode, 0);
+        let words = annotate(&m, &Context::default());
+        assert!(words.starts_with("shared anonymous memory"), "{words}");
+    }
+
     #[test]
     fn the_overcommit_mode_is_named() {
         assert!(commit_words(Some(0)).contains("vm.overcommit_memory 0, heuristic"));

@@ -118,3 +118,22 @@ fn aslr_needs_a_number() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--aslr needs a number"));
 }
+
+#[test]
+fn a_mapping_that_lands_above_the_older_one_says_so() {
+    // Without ASLR the 2 MiB-aligned 512 MiB mapping leaves 1.5 MiB free
+    // above it, below [vvar]: the 512 KiB land there (measured on 6.18).
+    let out = tour(&["--no-aslr", "mmap"]);
+    let stop3 = out.split("\n-- ").nth(3).expect("a third stop");
+    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .unwrap_or_default();
+    if thp.is_empty() || thp.contains("[never]") {
+        // No THP alignment: the 512 KiB land directly below and merge.
+        assert!(stop3.contains("a new mapping merged into it"), "{stop3}");
+        return;
+    }
+    let new: Vec<&str> = stop3.lines().filter(|l| l.starts_with("+ ")).collect();
+    assert_eq!(new.len(), 1, "{stop3}");
+    assert!(new[0].contains("landed ABOVE the older mapping"), "{stop3}");
+    assert!(new[0].contains("2 MiB-aligned (THP)"), "{stop3}");
+}
