@@ -8,6 +8,7 @@
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
 //! - [`testing`]: run a demo through all its stops, for the tests.
+//! - [`workspace`]: the demo crates of the workspace.
 //!
 //! std only, no crates: libc functions that std does not wrap are
 //! declared in [`child`] by hand.
@@ -17,6 +18,7 @@ pub mod elf;
 pub mod maps;
 pub mod stat;
 pub mod testing;
+pub mod workspace;
 
 pub use child::{Demo, Event, Spawn};
 pub use maps::Mapping;

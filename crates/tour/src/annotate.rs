@@ -522,15 +522,20 @@ mod tests {
         assert!(find("559f2b029000").contains("brk(2)"));
     }
 
-    #[test]
-    fn program_lines_name_sections_and_symbols() {
-        // The tour's own test binary stands in for a demo: a real ELF file
-        // mapped at its real place in this process.
+    /// The tour's own test binary as a demo's program: a real ELF file
+    /// mapped at its real place in this process; with this process's maps.
+    fn own_program() -> (Vec<Mapping>, Program) {
         let me = std::fs::read_to_string("/proc/self/maps").unwrap();
         let maps = maps::parse(&me).unwrap();
         let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
         let file = std::fs::read(&exe).unwrap();
         let p = Program::find(&exe.to_string_lossy(), &file, &maps).expect("our own program");
+        (maps, p)
+    }
+
+    #[test]
+    fn program_lines_name_sections_and_symbols() {
+        let (maps, p) = own_program();
         let ctx = Context {
             program: Some(p.clone()),
             ..Context::default()
@@ -670,11 +675,7 @@ mod tests {
 
     #[test]
     fn heap_words_say_where_it_starts() {
-        let me = std::fs::read_to_string("/proc/self/maps").unwrap();
-        let maps = maps::parse(&me).unwrap();
-        let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
-        let file = std::fs::read(&exe).unwrap();
-        let p = Program::find(&exe.to_string_lossy(), &file, &maps).expect("our own program");
+        let (maps, p) = own_program();
         let end = p.end().unwrap();
         let at = |start: u64| {
             let m = Mapping::parse(&format!(
@@ -691,7 +692,7 @@ mod tests {
             at(end + (5 << 20))
         );
         assert!(at(0x1000).contains("static PIE"));
-        assert!(!heap(&maps::parse(&me).unwrap()[0], None).contains("random"));
+        assert!(!heap(&maps[0], None).contains("random"));
     }
 
     #[test]

@@ -18,19 +18,9 @@ fn root() -> PathBuf {
         .unwrap()
 }
 
-/// The demo crates: those that depend on the syscall crate `sys`, as
-/// scripts/sizes.sh finds them.
+/// The demo crates, as scripts/sizes.sh finds them.
 fn demos() -> Vec<String> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
-        let dir = entry.unwrap().path();
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-        if manifest.lines().any(|l| l.starts_with("sys = ")) {
-            names.push(dir.file_name().unwrap().to_string_lossy().into_owned());
-        }
-    }
-    names.sort();
-    names
+    procfs::workspace::demo_crates(&root())
 }
 
 /// The root README and every crate's README.

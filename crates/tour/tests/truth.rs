@@ -125,8 +125,8 @@ fn a_mapping_that_lands_above_the_older_one_says_so() {
     // above it, below [vvar]: the 512 KiB land there (measured on 6.18).
     let out = tour(&["--no-aslr", "mmap"]);
     let stop3 = out.split("\n-- ").nth(3).expect("a third stop");
-    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
-        .unwrap_or_default();
+    let thp =
+        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
     if thp.is_empty() || thp.contains("[never]") {
         // No THP alignment: the 512 KiB land directly below and merge.
         assert!(stop3.contains("a new mapping merged into it"), "{stop3}");
