@@ -163,6 +163,14 @@ fn every_sample_shows_what_a_run_shows_now() {
                 file.display()
             );
             let now = rows(&sample_run(&args));
+            // Page 0 is mapped only with CAP_SYS_RAWIO (the `fixed`
+            // sample is made as root): a normal user's run lacks that row.
+            let page_zero = |r: &String| r[2..].starts_with("00000000-00001000");
+            let shown: Vec<String> = if now.iter().any(page_zero) {
+                shown
+            } else {
+                shown.into_iter().filter(|r| !page_zero(r)).collect()
+            };
             assert_eq!(
                 shown,
                 now,
