@@ -9,7 +9,9 @@
 //!   /proc/sys/vm/mmap_min_addr) without CAP_SYS_RAWIO. With that
 //!   capability (root has it, but not always inside a container) the
 //!   kernel allowed it: maps then starts with `00000000-00001000 rw-p`,
-//!   and a NULL pointer points at real memory.
+//!   and a NULL pointer points at real memory. An LSM may still refuse
+//!   root: SELinux, when enforcing, also wants its `mmap_zero` permission
+//!   below CONFIG_LSM_MMAP_MIN_ADDR.
 //!
 //! stdout, at stop 2: `mmap_min_addr N`, then `page_zero mapped` or
 //! `page_zero refused ERRNO`. Exit 0 either way.

@@ -8,9 +8,12 @@
 //!    a name yet.
 //! 2. After `mmap(512 MiB)`: a new `rw-p` line with no name (anonymous
 //!    memory, inode 0), 512 MiB long, below [vvar]. The kernel hands out
-//!    addresses top-down, from below the stack. It costs nothing
-//!    yet: no page is touched, so no memory is used (see `Rss` in
-//!    /proc/PID/smaps).
+//!    addresses top-down, from below the mmap base (under the stack and
+//!    the vDSO). It costs no RAM yet: no page is touched (see `Rss` in
+//!    /proc/PID/smaps). It is charged to Committed_AS in /proc/meminfo,
+//!    and vm.overcommit_memory (the tour prints it) decides whether
+//!    such a charge may exceed the RAM: 0 (default) refuses only the
+//!    hopeless, 1 nothing, 2 anything over CommitLimit.
 //! 3. After `mmap(512 KiB)`: where does it land? In the seed (32-bit,
 //!    2011) directly below the first, and the two showed as *one* line:
 //!    adjacent anonymous mappings with the same permissions and flags are
@@ -66,6 +69,14 @@ fn main(args: Args) {
     sys::narrate_stop(quiet).or_exit("kill");
 
     let first = map(first_len, quiet);
+    if !quiet {
+        // Overcommit: the mode is /proc/sys/vm/overcommit_memory (the
+        // tour prints it); RAM comes only with the first write to a page.
+        let _ = sys::write(
+            STDERR,
+            b"  charged to Committed_AS, no RAM yet; see vm.overcommit_memory\n",
+        );
+    }
     sys::narrate_stop(quiet).or_exit("kill");
 
     let second = map(second_len, quiet);
@@ -89,7 +100,9 @@ fn main(args: Args) {
 }
 
 /// `len` bytes of fresh, private, zero-filled memory, readable and
-/// writable: what malloc asks for when a request is too big for the heap.
+/// writable: what glibc's malloc takes from mmap for requests of
+/// M_MMAP_THRESHOLD and up (128 KiB by default, adjusted at run time;
+/// mallopt(3)).
 fn map(len: usize, quiet: bool) -> usize {
     // SAFETY: no MAP_FIXED, so the new mapping cannot replace anything.
     let addr = unsafe {

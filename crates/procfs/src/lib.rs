@@ -19,6 +19,7 @@
 //! - [`cbuild`]: for tests, build a small C program with cc.
 //! - [`limits`]: `ulimit -v` values for the tests of failing syscalls.
 //! - [`testing`]: run a demo through all its stops, for the tests.
+//! - [`workspace`]: the demo crates of the workspace.
 //!
 //! std only, no crates: libc functions that std does not wrap are
 //! declared in [`child`] by hand.
@@ -36,6 +37,7 @@ pub mod stat;
 pub mod syscalls;
 pub mod testing;
 pub mod trace;
+pub mod workspace;
 
 pub use child::{Demo, Event, Spawn};
 pub use maps::Mapping;

@@ -19,15 +19,7 @@ fn target_dir() -> PathBuf {
 
 /// Crates that depend on `sys`: the demos, as the scripts find them.
 fn demos() -> Vec<String> {
-    let mut demos = Vec::new();
-    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
-        let dir = entry.unwrap().path();
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-        if manifest.lines().any(|l| l.starts_with("sys = ")) {
-            demos.push(dir.file_name().unwrap().to_string_lossy().into_owned());
-        }
-    }
-    demos
+    procfs::workspace::demo_crates(&root())
 }
 
 fn bash(script: &str, args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {

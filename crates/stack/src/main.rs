@@ -3,17 +3,20 @@
 //!
 //! What to look for in `cat /proc/PID/maps`:
 //!
-//! 1. First stop: [stack] is about 132 KiB, although `ulimit -s` says
-//!    8192 KiB. At exec the kernel copies the strings of argv and envp
-//!    into the top page(s) and then extends the mapping by 128 KiB below
-//!    them (`stack_expand = 131072` in `setup_arg_pages`, fs/exec.c):
-//!    4 + 128 = 132 KiB. Only then does it write AT_RANDOM, auxv, envp,
-//!    argv and argc, a random distance of up to 8 KiB further down
-//!    (`arch_align_stack`), often already inside those 128 KiB. The rest
+//! 1. First stop: [stack] is 132 KiB with a small environment, although
+//!    `ulimit -s` says 8192 KiB. At exec the kernel copies the strings of
+//!    argv and envp (and the file name) to the top, then extends the
+//!    mapping by 128 KiB below the pages they fill (`stack_expand =
+//!    131072` in `setup_arg_pages`, fs/exec.c; less if RLIMIT_STACK is
+//!    smaller): 4 + 128 = 132 KiB. Only then does it write AT_RANDOM,
+//!    auxv, envp, argv and argc below the strings, inside those 128 KiB,
+//!    0 to 8 KiB further down (`arch_align_stack`). The narration prints
+//!    the size this run must have: the strings' pages + 128 KiB. The rest
 //!    of the 128 KiB is reserved address space, not yet memory.
 //! 2. After the write DEPTH (default 256 KiB) below the stack pointer:
-//!    [stack] reaches down past the written byte: 132 -> 260 KiB or so
-//!    (the seed saw 268): 256 KiB plus what lies above the stack pointer.
+//!    [stack] reaches down past the written byte: 256 KiB plus what lies
+//!    above the stack pointer, rounded to pages (260, 264 or 268 KiB,
+//!    with the random gap).
 //!    The write faulted on an address below the mapping, and the kernel
 //!    grew [stack] down to the page holding it, because it is a stack
 //!    mapping (VM_GROWSDOWN) and the result stays under RLIMIT_STACK.
@@ -39,6 +42,10 @@ DEPTH: how far below the stack pointer to write (256K; 1M)\n";
 
 /// Seed 001's depth, written as a user would: 256 KiB.
 const DEFAULT_DEPTH: &[u8] = b"256K";
+
+/// What exec adds below the pages of the strings: `stack_expand` in
+/// `setup_arg_pages` (fs/exec.c).
+const STACK_EXPAND: usize = 128 << 10;
 
 /// `AT_EXECFN`: the auxv entry pointing at the program's file name, the
 /// first string the kernel copies to the very top of the stack
@@ -88,8 +95,19 @@ fn main(args: Args) {
     }
 
     if !quiet {
+        // The lowest string the kernel copied: argv's come last, lowest.
+        let mut lowest = top;
+        for s in args.argv().chain(args.env()) {
+            lowest = lowest.min(s.as_ptr() as usize);
+        }
+        let strings = top - (lowest & !(PAGE_SIZE - 1));
+        let start = (strings + STACK_EXPAND).min(limit as usize & !(PAGE_SIZE - 1));
         let mut line = Line::new(STDERR);
-        line.str("stack: [stack] is ~132 KiB: 128 KiB more than argv, envp, auxv take\n")
+        line.str("stack: [stack] is ")
+            .dec(start as u64 >> 10)
+            .str(" KiB: the ")
+            .dec(strings as u64 >> 10)
+            .str(" KiB of pages the argv and env strings fill, + 128 KiB\n")
             .str("  RLIMIT_STACK ");
         // In KiB, as `ulimit -s` shows it.
         if limit == RLIM_INFINITY {

@@ -198,6 +198,32 @@ pub fn openat(path: &[u8], flags: usize) -> Result<usize, Errno> {
     })
 }
 
+/// `pwrite64(2)`: `buf` into the file at `offset`, not through any
+/// mapping. Returns the number of bytes written.
+pub fn pwrite(fd: usize, buf: &[u8], offset: usize) -> Result<usize, Errno> {
+    let (ptr, len) = (buf.as_ptr() as usize, buf.len());
+    // i386 passes the 64-bit offset in two registers, low word first
+    // (`ia32_pwrite64(fd, buf, count, poslo, poshi)`, arch/x86/kernel/
+    // sys_ia32.c); our offsets fit the low word.
+    #[cfg(target_arch = "x86")]
+    // SAFETY: the kernel only reads `buf`.
+    let ret = unsafe { syscall5(nr::PWRITE64, fd, ptr, len, offset, 0) };
+    #[cfg(not(target_arch = "x86"))]
+    // SAFETY: the kernel only reads `buf`.
+    let ret = unsafe { syscall4(nr::PWRITE64, fd, ptr, len, offset) };
+    Errno::check(ret)
+}
+
+/// `memfd_create(2)` (Linux 3.17): a file in memory only, shown in maps as
+/// `/memfd:NAME (deleted)`. `name` must end with a NUL byte.
+pub fn memfd_create(name: &[u8], flags: usize) -> Result<usize, Errno> {
+    if name.last() != Some(&0) {
+        return Err(crate::errno::EINVAL);
+    }
+    // SAFETY: `name` is NUL-terminated, so the kernel stops inside it.
+    Errno::check(unsafe { syscall2(nr::MEMFD_CREATE, name.as_ptr() as usize, flags) })
+}
+
 /// `close(2)`.
 pub fn close(fd: usize) -> Result<(), Errno> {
     // SAFETY: closing a descriptor touches no memory.

@@ -13,6 +13,7 @@ pub const MMAP: usize = 9;
 pub const MPROTECT: usize = 10;
 pub const MUNMAP: usize = 11;
 pub const BRK: usize = 12;
+pub const PWRITE64: usize = 18;
 pub const MADVISE: usize = 28;
 pub const NANOSLEEP: usize = 35;
 pub const GETPID: usize = 39;
@@ -26,6 +27,7 @@ pub const PRCTL: usize = 157;
 pub const CLOCK_GETTIME: usize = 228;
 pub const OPENAT: usize = 257;
 pub const PRLIMIT64: usize = 302;
+pub const MEMFD_CREATE: usize = 319;
 
 /// mmap's file offset is in bytes here (nr_i386.rs: mmap2 counts pages).
 pub const MMAP_OFFSET_SHIFT: u32 = 0;

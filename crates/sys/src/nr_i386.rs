@@ -25,6 +25,7 @@ pub const MUNMAP: usize = 91;
 pub const MPROTECT: usize = 125;
 pub const NANOSLEEP: usize = 162;
 pub const PRCTL: usize = 172;
+pub const PWRITE64: usize = 181;
 pub const MADVISE: usize = 219;
 /// `mmap2`: the seed's old `mmap` (90) took its six arguments through a
 /// struct in memory; `mmap2` takes them in registers, with the file offset
@@ -34,6 +35,7 @@ pub const MMAP: usize = 192;
 pub const CLOCK_GETTIME: usize = 265;
 pub const OPENAT: usize = 295;
 pub const PRLIMIT64: usize = 340;
+pub const MEMFD_CREATE: usize = 356;
 
 /// mmap2's offset is in units of 4096 bytes (`mmap2(2)`; the table's
 /// entry point for it is `sys_mmap_pgoff`).

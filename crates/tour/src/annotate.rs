@@ -69,6 +69,17 @@ impl Program {
             .collect()
     }
 
+    /// The end of the program's last PT_LOAD segment, page-aligned, at
+    /// run-time addresses: where an unrandomised break starts.
+    pub fn end(&self) -> Option<u64> {
+        let last = self
+            .elf
+            .segments(elf::PT_LOAD)
+            .map(|p| p.vaddr + p.memsz)
+            .max()?;
+        Some(last.next_multiple_of(PAGE).wrapping_add(self.offset))
+    }
+
     /// The allocated section that holds run-time address `addr`.
     pub fn section_at(&self, addr: u64) -> Option<&str> {
         let a = addr.wrapping_sub(self.offset);
@@ -99,17 +110,30 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
             let from = p.elf.programs.iter().enumerate().find(|(_, s)| {
                 s.kind == elf::PT_LOAD && s.vaddr < end && s.vaddr.saturating_add(s.memsz) > start
             });
-            let from = from.map_or(String::new(), |(i, _)| {
-                format!("; ph[{i}]: its p_memsz past p_filesz")
-            });
-            return format!("the rest of .bss: zero pages past the end of the file{from}");
+            let from = from.map_or(String::new(), |(i, _)| format!("; ph[{i}]"));
+            return format!(
+                "the rest of .bss: zero pages past the segment's file bytes (p_filesz){from}"
+            );
         }
+    }
+    if m.path == "[heap]" {
+        return heap(m, ctx.program.as_ref());
+    }
+    if m.path == "[vsyscall]" {
+        return vsyscall(&m.perms).into();
     }
     if m.is_special() {
         return special(&m.path).into();
     }
+    if let Some(words) = shmem(m) {
+        return words;
+    }
     if m.anonymous() {
-        return anonymous(m, ctx.host.mmap_min_addr);
+        let mut text = anonymous(m, ctx.host.mmap_min_addr);
+        if m.perms == "rw-p" && m.path.is_empty() {
+            text += &commit_words(ctx.host.overcommit_memory);
+        }
+        return text;
     }
     file_backed(m, ctx)
 }
@@ -195,14 +219,12 @@ fn notable_symbols(elf: &Elf, start: u64, end: u64) -> String {
 
 fn special(name: &str) -> &'static str {
     match name {
-        "[heap]" => {
-            "the program break: brk(2) moves its end, in whole pages; starts a random gap above the program"
-        }
         "[stack]" => {
             "main thread's stack: grows down when touched, up to RLIMIT_STACK; argv, envp, auxv at its top"
         }
+        // The generic vDSO data store (lib/vdso/datastore.c, 6.13+).
         "[vvar]" => {
-            "kernel data the vDSO reads (time, clock parameters); read-only, no syscall needed"
+            "kernel data the vDSO reads: time and clock data, the time-namespace page, getrandom state; read-only"
         }
         // The mapping is there whatever the clock source; its pages are
         // only read when the clock is paravirtual (in a guest).
@@ -212,11 +234,79 @@ fn special(name: &str) -> &'static str {
         "[vdso]" => {
             "kernel code in the process: e.g. clock_gettime, clock_getres, gettimeofday, time, getcpu, getrandom (new kernels), without a syscall"
         }
-        "[vsyscall]" => {
-            "legacy fixed page of old x86-64 binaries, above user space; execute-only, emulated"
-        }
         _ => "a special mapping the kernel made",
     }
+}
+
+/// Words for [heap] that say where it starts on this run: right after
+/// the program (no brk randomisation), a random distance above it, or
+/// far below it (a static PIE: the break starts near ELF_ET_DYN_BASE).
+fn heap(m: &Mapping, program: Option<&Program>) -> String {
+    const WHAT: &str = "the program break: brk(2) moves its end, in whole pages";
+    let Some(end) = program.and_then(Program::end) else {
+        return WHAT.into();
+    };
+    let place = if m.start == end {
+        "starts right after the program: the break is not randomised here (ADDR_NO_RANDOMIZE or randomize_va_space < 2)".to_string()
+    } else if m.start > end {
+        format!(
+            "starts {} above the program: brk randomisation (randomize_va_space 2, up to 1 GiB)",
+            style::big(m.start - end)
+        )
+    } else {
+        "starts far below the program: a static PIE's break begins at ELF_ET_DYN_BASE (0x5555…), not after the program".to_string()
+    };
+    format!("{WHAT}; {place}")
+}
+
+/// A private writable mapping is charged to Committed_AS when it is
+/// made; the overcommit mode says what may be charged
+/// (Documentation/mm/overcommit-accounting.rst).
+fn commit_words(mode: Option<u32>) -> String {
+    let how = match mode {
+        Some(0) => "0, heuristic: only the hopeless is refused",
+        Some(1) => "1: never refused",
+        Some(2) => "2: refused above CommitLimit",
+        _ => return "; charged to Committed_AS (/proc/meminfo)".into(),
+    };
+    format!("; charged to Committed_AS (/proc/meminfo) now, vm.overcommit_memory {how}")
+}
+
+/// [vsyscall] by its permissions: how this kernel emulates it
+/// (`vsyscall=` in Documentation/admin-guide/kernel-parameters.txt).
+fn vsyscall(perms: &str) -> &'static str {
+    match perms {
+        "--xp" => {
+            "legacy fixed page for old x86-64 binaries, always emulated; --xp is vsyscall=xonly: calls into it work, reading it faults"
+        }
+        "r-xp" => {
+            "legacy fixed page for old x86-64 binaries, always emulated; r-xp is vsyscall=emulate: readable, calls trap into the kernel"
+        }
+        _ => "legacy fixed page for old x86-64 binaries, emulated by the kernel",
+    }
+}
+
+/// Shared memory: the kernel backs MAP_SHARED|MAP_ANONYMOUS and System V
+/// segments with a file of its internal shmem file system, so the line
+/// has an inode and a name (mm/shmem.c `shmem_zero_setup`, ipc/shm.c).
+fn shmem(m: &Mapping) -> Option<String> {
+    if !m.perms.ends_with('s') {
+        return None;
+    }
+    if m.path == "/dev/zero (deleted)" {
+        return Some(format!(
+            "shared anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS): zero pages shared with children after fork; backed by a shmem file, hence the name and inode {}",
+            m.inode
+        ));
+    }
+    if m.path.starts_with("/SYSV") {
+        return Some(format!(
+            "System V shared memory (shmget/shmat), key 0x{} in the name, segment id {} as inode",
+            m.path[5..].split(' ').next().unwrap_or(""),
+            m.inode
+        ));
+    }
+    None
 }
 
 /// Anonymous memory below this was placed there on request (MAP_FIXED,
@@ -230,9 +320,6 @@ const LOW_FIXED_BELOW: u64 = 0x40_0000;
 fn anonymous(m: &Mapping, mmap_min_addr: u64) -> String {
     let mut text = match m.perms.as_str() {
         "---p" => "reserved address space, no access: a guard".to_string(),
-        p if p.ends_with('s') => {
-            "shared anonymous memory: zero pages, shared with children".to_string()
-        }
         // A read fault maps the one shared zero page; only a write fault
         // allocates a page of its own (mm/memory.c, do_anonymous_page).
         "rw-p" => {
@@ -278,7 +365,9 @@ fn file_backed(m: &Mapping, ctx: &Context) -> String {
         "{what}: offset {:#x}, inode {}, {shared}",
         m.offset, m.inode
     );
-    if m.deleted() {
+    if m.path.starts_with("/memfd:") {
+        text += "; `(deleted)` because a memfd is in no directory; until a page is written, MAP_PRIVATE reads the file's own page";
+    } else if m.deleted() {
         text += "; deleted or replaced since it was mapped, the pages live on";
     }
     text
@@ -415,15 +504,20 @@ mod tests {
         assert!(find("559f2b029000").contains("brk(2)"));
     }
 
-    #[test]
-    fn program_lines_name_sections_and_symbols() {
-        // The tour's own test binary stands in for a demo: a real ELF file
-        // mapped at its real place in this process.
+    /// The tour's own test binary as a demo's program: a real ELF file
+    /// mapped at its real place in this process; with this process's maps.
+    fn own_program() -> (Vec<Mapping>, Program) {
         let me = std::fs::read_to_string("/proc/self/maps").unwrap();
         let maps = maps::parse(&me).unwrap();
         let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
         let file = std::fs::read(&exe).unwrap();
         let p = Program::find(&exe.to_string_lossy(), &file, &maps).expect("our own program");
+        (maps, p)
+    }
+
+    #[test]
+    fn program_lines_name_sections_and_symbols() {
+        let (maps, p) = own_program();
         let ctx = Context {
             program: Some(p.clone()),
             ..Context::default()
@@ -489,6 +583,109 @@ mod tests {
         // Where the kernel's own choices lie: nothing to call out.
         let high = Mapping::parse("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 ").unwrap();
         assert!(!anonymous(&high, crate::record::DEFAULT_MMAP_MIN_ADDR).contains("fixed"));
+    }
+
+    #[test]
+    fn shared_memory_is_named_for_what_it_is() {
+        // As a real MAP_SHARED|MAP_ANONYMOUS and shmat show them (6.18).
+        let zero = Mapping::parse(
+            "7f47afa27000-7f47afa28000 rw-s 00000000 00:01 1025 /dev/zero (deleted)",
+        )
+        .unwrap();
+        let words = annotate(&zero, &Context::default());
+        assert!(words.starts_with("shared anonymous memory"), "{words}");
+        assert!(!words.contains("deleted or replaced"), "{words}");
+        let sysv = Mapping::parse(
+            "7f47afa26000-7f47afa27000 rw-s 00000000 00:01 7 /SYSV00000000 (deleted)",
+        )
+        .unwrap();
+        let words = annotate(&sysv, &Context::default());
+        assert!(words.starts_with("System V shared memory"), "{words}");
+        assert!(
+            words.contains("key 0x00000000") && words.contains("id 7"),
+            "{words}"
+        );
+        // A private memfd stays a file.
+        let memfd = Mapping::parse(
+            "7f47afa25000-7f47afa26000 rw-p 00000000 00:01 1027 /memfd:lesson (deleted)",
+        )
+        .unwrap();
+        let words = annotate(&memfd, &Context::default());
+        assert!(words.contains("memfd_create"), "{words}");
+        assert!(!words.contains("deleted or replaced"), "{words}");
+    }
+
+    unsafe extern "C" {
+        fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> *mut u8;
+        fn munmap(addr: *mut u8, len: usize) -> i32;
+    }
+
+    #[test]
+    fn shared_anonymous_memory_of_this_kernel_is_recognised() {
+        // mmap(2): PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS.
+        const PROT_RW: i32 = 3;
+        const MAP_SHARED_ANONYMOUS: i32 = 0x01 | 0x20;
+        // SAFETY: a fresh mapping the kernel places; nothing else uses it,
+        // and it is unmapped below.
+        let p = unsafe {
+            mmap(
+                std::ptr::null_mut(),
+                4096,
+                PROT_RW,
+                MAP_SHARED_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p as isize, -1, "mmap");
+        let me = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let maps = maps::parse(&me).unwrap();
+        let m = maps.iter().find(|m| m.start == p as u64).unwrap().clone();
+        // SAFETY: our own mapping, no longer used.
+        unsafe { munmap(p, 4096) };
+        // What the kernel shows for it: a shmem file, not a nameless line.
+        assert_eq!(
+            (m.perms.as_str(), m.path.as_str()),
+            ("rw-s", "/dev/zero (deleted)")
+        );
+        assert_ne!(m.inode, 0);
+        let words = annotate(&m, &Context::default());
+        assert!(words.starts_with("shared anonymous memory"), "{words}");
+    }
+
+    #[test]
+    fn the_overcommit_mode_is_named() {
+        assert!(commit_words(Some(0)).contains("vm.overcommit_memory 0, heuristic"));
+        assert!(commit_words(Some(2)).contains("CommitLimit"));
+        assert!(!commit_words(None).contains("overcommit_memory"));
+    }
+
+    #[test]
+    fn vsyscall_words_follow_its_permissions() {
+        assert!(vsyscall("--xp").contains("xonly"));
+        assert!(vsyscall("r-xp").contains("emulate"));
+    }
+
+    #[test]
+    fn heap_words_say_where_it_starts() {
+        let (maps, p) = own_program();
+        let end = p.end().unwrap();
+        let at = |start: u64| {
+            let m = Mapping::parse(&format!(
+                "{start:x}-{:x} rw-p 00000000 00:00 0 [heap]",
+                start + 0x2000
+            ))
+            .unwrap();
+            heap(&m, Some(&p))
+        };
+        assert!(at(end).contains("right after the program"), "{}", at(end));
+        assert!(
+            at(end + (5 << 20)).contains("5 MiB above"),
+            "{}",
+            at(end + (5 << 20))
+        );
+        assert!(at(0x1000).contains("static PIE"));
+        assert!(!heap(&maps[0], None).contains("random"));
     }
 
     #[test]

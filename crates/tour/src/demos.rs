@@ -53,33 +53,33 @@ pub const DEMOS: &[Demo] = &[
         ..demo(
             "minimal",
             0,
-            "sleeps, then exits: the smallest process (seed 000)",
+            "sleeps, then exits: the smallest process",
             "without libc a process is its program, a stack and the vDSO; no heap until brk",
         )
     },
     demo(
         "stop",
         1,
-        "stops itself once (seed 001 stp)",
+        "stops itself once",
         "r--p headers+.rodata, r-xp .text, rw-p statics: one line per ELF segment",
     ),
     demo(
         "brk",
         3,
-        "moves the program break twice (seed 001 brk)",
+        "moves the program break twice",
         "[heap] appears at the first brk and grows in whole pages",
     ),
     demo(
         "stack",
         2,
-        "touches memory 256 KiB below the stack pointer (seed 001 stk)",
-        "[stack] grows down on demand, from 132 KiB to cover what was touched",
+        "touches memory 256 KiB below the stack pointer",
+        "[stack] grows down on demand from its start (the strings' pages + 128 KiB), until RLIMIT_STACK or the guard gap",
     ),
     demo(
         "mmap",
         4,
-        "maps 512 MiB, then 512 KiB, then unmaps the first (seed 001 mmap)",
-        "mmap takes address space from the top down; munmap leaves a hole",
+        "maps 512 MiB, then 512 KiB, then unmaps the first",
+        "mmap takes the highest free range below the mmap base that fits; neighbours with the same flags merge; munmap leaves a hole",
     ),
     demo(
         "paging",
@@ -104,28 +104,28 @@ pub const DEMOS: &[Demo] = &[
         ..demo(
             "sections",
             1,
-            "prints where a function, constants, statics, a local, brk and mmap memory live (seed 004)",
+            "prints where a function, constants, statics, a local, brk and mmap memory live",
             "each kind of object lives in its own mapping: .text, .rodata, .data/.bss, stack, heap, mmap",
         )
     },
     demo(
         "fixed",
         2,
-        "maps a page at 0x40000, then tries page 0 (seeds 000, 002)",
-        "MAP_FIXED_NOREPLACE places memory where asked; page 0 is refused below vm.mmap_min_addr",
+        "maps a page at 0x40000, then tries page 0",
+        "MAP_FIXED_NOREPLACE places memory where asked; below vm.mmap_min_addr only with CAP_SYS_RAWIO",
     ),
     demo(
         "filemap",
-        2,
-        "maps its own executable next to anonymous memory (seed 002)",
-        "a file-backed mapping names path, inode and offset; anonymous memory names nothing",
+        4,
+        "maps its own executable and anonymous memory, then a MAP_PRIVATE memfd",
+        "a file-backed mapping names path, inode and offset; anonymous memory names nothing; MAP_PRIVATE is no snapshot: the copy comes at the first own write",
     ),
     Demo {
         points: true,
         ..demo(
             "pie",
             1,
-            "the stop lesson as a static PIE: loaded at a random address (seeds 000, 004)",
+            "the stop lesson as a static PIE: loaded at a random address",
             "a PIE moves as a whole: subtract the load offset to find ELF addresses (--no-aslr pins it)",
         )
     },
@@ -135,7 +135,7 @@ pub const DEMOS: &[Demo] = &[
         ..demo(
             "auxv",
             1,
-            "prints argc, argv, envp and the auxiliary vector with addresses (seeds 003, 004)",
+            "prints argc, argv, envp and the auxiliary vector with addresses",
             "argv, envp and auxv are what the kernel leaves at the top of [stack] before _start",
         )
     },
@@ -144,7 +144,7 @@ pub const DEMOS: &[Demo] = &[
         ..demo(
             "vdso",
             1,
-            "finds __vdso_clock_gettime and calls it, against the syscall (seeds 000, 003)",
+            "finds __vdso_clock_gettime and calls it, against the syscall",
             "[vdso] is kernel code in the process; it reads the clock from [vvar]/[vvar_vclock]",
         )
     },

@@ -16,6 +16,7 @@
 use crate::annotate::short_name;
 use crate::diff::{Line, Mark};
 use crate::fit;
+use crate::record::Host;
 use crate::style::{self, Style};
 
 /// Inside width of a box.
@@ -34,36 +35,17 @@ pub const USER_TOP: u64 = 0x7fff_ffff_f000;
 const NON_CANONICAL: u64 = 1 << 47;
 /// Where the kernel's half of the address space starts (mm.rst).
 const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
-/// The same three with 5-level page tables (la57): 56-bit addresses.
+/// The same two with 5-level page tables (la57): 56-bit addresses.
 const USER_TOP_LA57: u64 = (1 << 56) - 0x1000;
-const NON_CANONICAL_LA57: u64 = 1 << 56;
 const KERNEL_HALF_LA57: u64 = 0xff00_0000_0000_0000;
 
-/// Where user space ends, the non-canonical addresses start and the
-/// kernel's half begins, for 4 or 5 levels of page tables (the host's
-/// `cpu_flags` in the recording say which).
-#[derive(Clone, Copy, Debug)]
-pub struct Space {
-    pub user_top: u64,
-    pub non_canonical: u64,
-    pub kernel_half: u64,
-}
-
-impl Space {
-    pub fn of(paging_levels: u32) -> Space {
-        if paging_levels == 5 {
-            Space {
-                user_top: USER_TOP_LA57,
-                non_canonical: NON_CANONICAL_LA57,
-                kernel_half: KERNEL_HALF_LA57,
-            }
-        } else {
-            Space {
-                user_top: USER_TOP,
-                non_canonical: NON_CANONICAL,
-                kernel_half: KERNEL_HALF,
-            }
-        }
+/// Where user space could end with `paging_levels` of page tables (the
+/// host's `cpu_flags` in the recording say which).
+pub fn user_top(paging_levels: u32) -> u64 {
+    if paging_levels == 5 {
+        USER_TOP_LA57
+    } else {
+        USER_TOP
     }
 }
 
@@ -72,14 +54,33 @@ fn extra_rows(size: u64) -> usize {
     usize::from(size >= MIB) + usize::from(size >= 256 * MIB)
 }
 
+/// The notes on the gap up to [vsyscall]: where user space ends and
+/// what lies between, for the paging levels this machine runs with.
+fn hole(levels: u32) -> Vec<String> {
+    if levels == 5 {
+        return vec![
+            format!(
+                "  5-level paging (la57): user space could reach {USER_TOP_LA57:#x}, but mmap goes above {NON_CANONICAL:#x} only for a hint above it;"
+            ),
+            format!(
+                "  the kernel's half starts at {KERNEL_HALF_LA57:#x}; between them is non-canonical: no pointer may hold it"
+            ),
+        ];
+    }
+    vec![
+        format!(
+            "  4-level paging (no la57): user space ends at {USER_TOP:#x}, the kernel's half starts at {KERNEL_HALF:#x};"
+        ),
+        format!(
+            "  {NON_CANONICAL:#x}-{:#x} between them is non-canonical: no pointer may hold it",
+            KERNEL_HALF - 1
+        ),
+    ]
+}
+
 /// The picture; notes right of it that would pass `width` continue on
 /// the rows below, under themselves.
-pub fn draw(lines: &[Line], st: Style, width: Option<usize>, space: Space) -> String {
-    let Space {
-        user_top,
-        non_canonical,
-        kernel_half,
-    } = space;
+pub fn draw(lines: &[Line], st: Style, width: Option<usize>, host: &Host) -> String {
     let border = format!("+{}+", "-".repeat(WIDTH));
     let empty = format!("|{}|", " ".repeat(WIDTH));
     let mut out = String::new();
@@ -126,13 +127,18 @@ pub fn draw(lines: &[Line], st: Style, width: Option<usize>, space: Space) -> St
                 }
                 // The gap up to [vsyscall] is 16 EiB, but only its ends
                 // are address space: the rest no pointer can hold.
-                if end <= user_top && m.start > user_top {
+                if end <= USER_TOP && m.start > USER_TOP {
+                    notes.extend(hole(host.paging_levels));
+                }
+                if m.path == "[stack]"
+                    && let Some(below) = now.iter().map(|o| &o.now).find(|o| o.end == end)
+                    && below.perms != "---p"
+                {
                     notes.push(format!(
-                        "  user space ends at {user_top:#x}, the kernel's half starts at {kernel_half:#x};"
-                    ));
-                    notes.push(format!(
-                        "  {non_canonical:#x}-{:#x} between them is non-canonical: no pointer may hold it",
-                        kernel_half - 1
+                        "  guard gap: [stack] grows no closer than {} (stack_guard_gap) to {} below: down to {:#x} at most",
+                        style::size(host.stack_guard_gap),
+                        short_name(below),
+                        end + host.stack_guard_gap
                     ));
                 }
                 for note in &notes {
@@ -190,7 +196,7 @@ mod tests {
     #[test]
     fn boxes_in_address_order_with_gaps_collapsed() {
         let now = maps::parse(STOP).unwrap();
-        let pic = draw(&diff(None, &now), Style::default(), None, Space::of(4));
+        let pic = draw(&diff(None, &now), Style::default(), None, &Host::default());
         let rows: Vec<&str> = pic.lines().collect();
         assert_eq!(rows[0], "  +----------------------------------+ 0x400000");
         assert!(rows[1] == "  | st op (deleted)  r--p      4 KiB |", "{pic}");
@@ -208,7 +214,12 @@ mod tests {
         assert!(rows[hole + 1].contains("ends at 0x7ffffffff000"), "{pic}");
         assert!(rows[hole + 2].contains("non-canonical"), "{pic}");
         // At 80 columns the notes go on below, dotted rows and all.
-        let narrow = draw(&diff(None, &now), Style::default(), Some(80), Space::of(4));
+        let narrow = draw(
+            &diff(None, &now),
+            Style::default(),
+            Some(80),
+            &Host::default(),
+        );
         assert!(narrow.lines().all(|r| r.chars().count() <= 80), "{narrow}");
         let words = |t: &str| {
             t.split_whitespace()
@@ -217,9 +228,6 @@ mod tests {
         };
         assert_eq!(words(&narrow), words(&pic));
         assert!(narrow.lines().count() > rows.len(), "{narrow}");
-        // With 5-level page tables user space goes on to 2^56.
-        let la57 = draw(&diff(None, &now), Style::default(), None, Space::of(5));
-        assert!(la57.contains("user space ends at 0xfffffffffff000, the kernel's half starts at 0xff00000000000000"), "{la57}");
         // [vsyscall] is the last box.
         assert!(rows[rows.len() - 2].contains("[vsyscall]"), "{pic}");
         assert_eq!(
@@ -230,13 +238,49 @@ mod tests {
     }
 
     #[test]
+    fn the_guard_gap_and_the_paging_levels_are_marked() {
+        let now = maps::parse(STOP).unwrap();
+        let pic = draw(&diff(None, &now), Style::default(), None, &Host::default());
+        let guard = pic
+            .lines()
+            .find(|r| r.contains("guard gap"))
+            .expect("a guard-gap note");
+        assert!(
+            guard.contains("1 MiB (stack_guard_gap) to [vdso] below"),
+            "{guard}"
+        );
+        assert!(pic.contains("4-level paging (no la57)"), "{pic}");
+        let host = Host {
+            paging_levels: 5,
+            stack_guard_gap: 16 << 12,
+            ..Host::default()
+        };
+        let pic = draw(&diff(None, &now), Style::default(), None, &host);
+        assert!(pic.contains("5-level paging (la57)"), "{pic}");
+        assert!(pic.contains("64 KiB (stack_guard_gap)"), "{pic}");
+        // A PROT_NONE mapping below does not count: no note.
+        let mut text = STOP.to_string();
+        text = text.replace(
+            "r-xp 00000000 00:00 0                          [vdso]",
+            "---p 00000000 00:00 0                          [vdso]",
+        );
+        let pic = draw(
+            &diff(None, &maps::parse(&text).unwrap()),
+            Style::default(),
+            None,
+            &Host::default(),
+        );
+        assert!(!pic.contains("guard gap"), "{pic}");
+    }
+
+    #[test]
     fn long_names_are_cut_by_characters() {
         // 2-byte characters: a cut by bytes at 16 would split one.
         let m = procfs::Mapping::parse(
             "7f0000000000-7f0000001000 r--p 00000000 08:01 42 /tmp/ééééééééééééééééé",
         )
         .unwrap();
-        let pic = draw(&diff(None, &[m]), Style::default(), None, Space::of(4));
+        let pic = draw(&diff(None, &[m]), Style::default(), None, &Host::default());
         assert!(pic.contains("| éééééééééééééééé r--p "), "{pic}");
     }
 
@@ -252,7 +296,7 @@ mod tests {
             &diff(Some(&base), &with),
             Style::default(),
             None,
-            Space::of(4),
+            &Host::default(),
         );
         let at = pic.lines().position(|r| r.contains("512 MiB")).unwrap();
         let rows: Vec<&str> = pic.lines().collect();
@@ -263,7 +307,7 @@ mod tests {
             &diff(Some(&with), &base),
             Style::default(),
             None,
-            Space::of(4),
+            &Host::default(),
         );
         assert!(back.contains("- (anon) 512 MiB unmapped here"), "{back}");
     }

@@ -3,9 +3,10 @@
 //! Two lines are the same mapping when they start at the same address.
 //! A stack grows down, so its start moves while its end stays: a named
 //! mapping (`[stack]`, a file) with the same end also counts as the same.
-//! Anonymous mappings are matched by start only, so that the kernel
-//! merging a new mapping into an old neighbour shows as what it is: a
-//! new line (`+`) and an old one gone (`-`), or a `~` when the start held.
+//! Anonymous mappings are matched by start only. When the kernel merges
+//! a new mapping into an old neighbour, the new line covers the old one:
+//! that is one `~ … merged` line (nothing was unmapped), whether the new
+//! part lies below (the start moved) or above (the end moved).
 
 use procfs::Mapping;
 
@@ -41,6 +42,9 @@ pub struct Line {
     pub mark: Mark,
     pub now: Mapping,
     pub before: Option<Mapping>,
+    /// For `~`: a new mapping was merged into `before` (same name and
+    /// permissions, the new line covers the old one).
+    pub merged: bool,
 }
 
 impl Line {
@@ -51,10 +55,11 @@ impl Line {
         };
         let mut parts = Vec::new();
         if b.size() != self.now.size() {
-            let how = if b.start > self.now.start && b.end == self.now.end {
-                " (grew down)"
-            } else {
-                ""
+            let how = match (self.merged, b.start != self.now.start) {
+                (true, true) => " below: a new mapping merged into it",
+                (true, false) => " above: a new mapping merged into it",
+                (false, true) if b.end == self.now.end => " (grew down)",
+                _ => "",
             };
             parts.push(format!(
                 "{} -> {}, {}{how}",
@@ -75,6 +80,20 @@ pub fn same_mapping(a: &Mapping, b: &Mapping) -> bool {
     a.start == b.start || (!a.path.is_empty() && a.path == b.path && a.end == b.end)
 }
 
+/// Whether `now` is `old` with a new mapping merged into it: the same
+/// kind of line (anonymous, no name, same permissions), covering all of
+/// `old` and more.
+fn merged_into(old: &Mapping, now: &Mapping) -> bool {
+    old.path.is_empty()
+        && now.path.is_empty()
+        && old.perms == now.perms
+        && old.anonymous()
+        && now.anonymous()
+        && now.start <= old.start
+        && now.end >= old.end
+        && now.size() > old.size()
+}
+
 /// The lines of `now`, marked against `before` (`None`: the first stop,
 /// all unmarked), with removed lines placed at their address.
 pub fn diff(before: Option<&[Mapping]>, now: &[Mapping]) -> Vec<Line> {
@@ -85,35 +104,56 @@ pub fn diff(before: Option<&[Mapping]>, now: &[Mapping]) -> Vec<Line> {
                 mark: Mark::Same,
                 now: m.clone(),
                 before: None,
+                merged: false,
             })
             .collect();
     };
     let mut lines: Vec<Line> = now
         .iter()
         .map(|m| match before.iter().find(|b| same_mapping(b, m)) {
-            None => Line {
-                mark: Mark::Added,
-                now: m.clone(),
-                before: None,
+            None => match before.iter().find(|b| merged_into(b, m)) {
+                Some(b) => Line {
+                    mark: Mark::Changed,
+                    now: m.clone(),
+                    before: Some(b.clone()),
+                    merged: true,
+                },
+                None => Line {
+                    mark: Mark::Added,
+                    now: m.clone(),
+                    before: None,
+                    merged: false,
+                },
             },
             Some(b) if b.end == m.end && b.start == m.start && b.perms == m.perms => Line {
                 mark: Mark::Same,
                 now: m.clone(),
                 before: None,
+                merged: false,
             },
             Some(b) => Line {
                 mark: Mark::Changed,
                 now: m.clone(),
                 before: Some(b.clone()),
+                // The same start and a higher end: for anonymous memory,
+                // a new mapping joined above (brk grows [heap], a name).
+                merged: m.path.is_empty()
+                    && b.path.is_empty()
+                    && m.end > b.end
+                    && m.perms == b.perms,
             },
         })
         .collect();
     for b in before {
-        if !now.iter().any(|m| same_mapping(b, m)) {
+        let merged = lines
+            .iter()
+            .any(|l| l.merged && l.before.as_ref() == Some(b));
+        if !merged && !now.iter().any(|m| same_mapping(b, m)) {
             lines.push(Line {
                 mark: Mark::Removed,
                 now: b.clone(),
                 before: None,
+                merged: false,
             });
         }
     }
@@ -212,8 +252,9 @@ mod tests {
     }
 
     #[test]
-    fn a_merged_neighbour_shows_as_new_and_gone() {
-        // The kernel merged 512 KiB below the 512 MiB line into one line.
+    fn a_merged_neighbour_is_one_changed_line() {
+        // The kernel merged 512 KiB below the 512 MiB line into one line:
+        // nothing was unmapped.
         let big =
             procfs::Mapping::parse("7f0000000000-7f0020000000 rw-p 00000000 00:00 0 ").unwrap();
         let merged =
@@ -222,7 +263,24 @@ mod tests {
             Some(std::slice::from_ref(&big)),
             std::slice::from_ref(&merged),
         );
-        assert_eq!(marks(&lines), "+-");
+        assert_eq!(marks(&lines), "~");
+        assert_eq!(
+            lines[0].delta(),
+            "512 MiB -> 512.5 MiB, +512 KiB below: a new mapping merged into it"
+        );
+        // Merged above: the start holds.
+        let up =
+            procfs::Mapping::parse("7f0000000000-7f0020080000 rw-p 00000000 00:00 0 ").unwrap();
+        let lines = diff(Some(std::slice::from_ref(&big)), std::slice::from_ref(&up));
+        assert_eq!(
+            lines[0].delta(),
+            "512 MiB -> 512.5 MiB, +512 KiB above: a new mapping merged into it"
+        );
+        // A heap that grows is no merge.
+        let h1 = procfs::Mapping::parse("01000000-01002000 rw-p 00000000 00:00 0 [heap]").unwrap();
+        let h2 = procfs::Mapping::parse("01000000-01003000 rw-p 00000000 00:00 0 [heap]").unwrap();
+        let lines = diff(Some(&[h1]), &[h2]);
+        assert_eq!(lines[0].delta(), "8 KiB -> 12 KiB, +4 KiB");
         // Unmapping the top 512 MiB keeps the start: a `~`.
         let left =
             procfs::Mapping::parse("7efffff80000-7f0000000000 rw-p 00000000 00:00 0 ").unwrap();

@@ -14,6 +14,7 @@
 
 mod annotate;
 mod arch;
+mod aslr;
 mod bench;
 mod both;
 mod compare;
@@ -48,6 +49,7 @@ use term::Term;
 const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
                   [--arch x86_64|i686|both] [--3gb]
                   [--ascii] [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
+       cargo tour --aslr N [--no-aslr] [--save DIR] [DEMO...]
        cargo tour --diff A B
        cargo tour --trace [--steps exec,call,entry,stop,exit] [OPTIONS] -- CMD [ARGS...]
        cargo tour --compare [LESSON]";
@@ -81,6 +83,9 @@ shows every line of /proc/PID/maps with its size and what it is, marked
   --compare [LESSON]  the lesson (stop, brk, mmap) as our demo, C with glibc (dynamic,
              static) and Rust with std, side by side: sizes, maps lines,
              syscalls, faults, memory, time
+  --aslr N   run each demo N times, show nothing of it, and print per region
+             (program, heap, mmap area, vdso, stack top) the spread of its
+             start over the runs against the kernel's range
   --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
   --replay DIR  show a saved tour as it was shown, without running a demo
   --html FILE   also write the tour as one web page of slides (self-contained;
@@ -129,6 +134,8 @@ struct Cli {
     steps: Option<Vec<String>>,
     /// `--compare [LESSON]`; empty until the lesson is named.
     compare: Option<String>,
+    /// `--aslr N`: run each demo N times, the spread of each region.
+    aslr: Option<usize>,
     save: Option<PathBuf>,
     replay: Option<PathBuf>,
     diff: Option<(PathBuf, PathBuf)>,
@@ -194,6 +201,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         trace: None,
         steps: None,
         compare: None,
+        aslr: None,
         save: None,
         replay: None,
         arch: Arch::X86_64,
@@ -273,6 +281,12 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             }
             "--" if cli.trace.is_some() => {
                 cli.trace = Some(args.by_ref().collect());
+            }
+            "--aslr" => {
+                let n = args.next().and_then(|n| n.parse().ok()).filter(|&n| n > 0);
+                cli.aslr = Some(
+                    n.ok_or_else(|| usage_error("--aslr needs a number of runs (1 or more)"))?,
+                );
             }
             "--bench" => {
                 let n = args.next().and_then(|n| n.parse().ok());
@@ -430,6 +444,10 @@ fn main() -> ExitCode {
     }
     let (mut chosen, missing) = chosen(&cli.names);
     let mut failed = Vec::new();
+    if cli.build && !chosen.is_empty() {
+        // cargo may take seconds on a fresh clone: say why nothing shows.
+        eprintln!("building the demos…");
+    }
     let x86_wanted = cli.arch != Arch::I686;
     let i686_wanted = cli.arch != Arch::X86_64;
     let ported = |d: &Demo| procfs::i686::PORTED.contains(&d.name);
@@ -446,7 +464,7 @@ fn main() -> ExitCode {
                 "left out"
             };
             eprintln!(
-                "tour: not ported to i686, {what}: {} (crates/sys/build_demo.rs says why)",
+                "tour: not ported to i686, {what}: {} (crates/sys/not-on-i686.txt says why)",
                 unported.join(", ")
             );
         }
@@ -479,9 +497,19 @@ fn main() -> ExitCode {
     }
     let x86_bin = |d: &Demo| target_dir().join("release").join(d.name);
     let i686_bin = |d: &Demo| procfs::i686::bin_dir(&target_dir()).join(d.name);
+    let bin: &dyn Fn(&Demo) -> PathBuf = if x86_wanted { &x86_bin } else { &i686_bin };
     if let Some(runs) = cli.bench {
-        let bin: &dyn Fn(&Demo) -> PathBuf = if x86_wanted { &x86_bin } else { &i686_bin };
         return bench::bench(&chosen, bin, &cli.opts, runs);
+    }
+    if let Some(n) = cli.aslr {
+        return match aslr::aslr(&chosen, bin, &cli.opts, n) {
+            Ok(rec) => save(&cli, &rec).unwrap_or_else(|| status(&failed)),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => status(&failed),
+            Err(e) => {
+                eprintln!("tour: --aslr: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let host = record::collect_host();
     let mut rec = Recording::new(host.clone());

@@ -92,6 +92,9 @@ pub const HOST_FILES: &[(&str, &str)] = &[
     // The `flags` line only: `la57` there means 5-level page tables are
     // in use (the kernel clears the flag when it runs with 4 levels).
     ("cpu_flags", "/proc/cpuinfo"),
+    // `stack_guard_gap=PAGES` on the kernel's command line, if any.
+    ("cmdline", "/proc/cmdline"),
+    ("mmap_rnd_bits", "/proc/sys/vm/mmap_rnd_bits"),
 ];
 
 /// A program file up to this size is kept whole; a bigger one (a command
@@ -166,7 +169,7 @@ pub const KIND_SIGNAL: &str = "signal";
 pub const KIND_ASLEEP: &str = "asleep";
 
 /// A file's bytes as text (lossy), if it is there.
-fn text_of(files: &Files, name: &str) -> Option<String> {
+pub fn text_of(files: &Files, name: &str) -> Option<String> {
     files
         .get(name)
         .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -252,7 +255,18 @@ pub struct Host {
     pub mmap_min_addr: u64,
     /// 4 or 5 (la57).
     pub paging_levels: u32,
+    /// How close [stack] may grow to the next accessible mapping below
+    /// it, in bytes (mm/mmap.c `stack_guard_gap`, boot option).
+    pub stack_guard_gap: u64,
+    /// vm.mmap_rnd_bits: the mmap area's random offset, in bits of pages.
+    pub mmap_rnd_bits: Option<u32>,
+    /// vm.overcommit_memory: 0, 1 or 2.
+    pub overcommit_memory: Option<u32>,
 }
+
+/// `stack_guard_gap` when the command line does not set it: 256 pages
+/// (mm/mmap.c).
+pub const DEFAULT_STACK_GUARD_GAP: u64 = 256 << 12;
 
 /// vm.mmap_min_addr when unknown: mm/Kconfig DEFAULT_MMAP_MIN_ADDR
 /// (distributions often set 65536 instead).
@@ -263,6 +277,9 @@ impl Default for Host {
         Host {
             mmap_min_addr: DEFAULT_MMAP_MIN_ADDR,
             paging_levels: 4,
+            stack_guard_gap: DEFAULT_STACK_GUARD_GAP,
+            mmap_rnd_bits: None,
+            overcommit_memory: None,
         }
     }
 }
@@ -277,6 +294,14 @@ impl Host {
         if text("cpu_flags").split_whitespace().any(|f| f == "la57") {
             host.paging_levels = 5;
         }
+        let pages = text("cmdline")
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("stack_guard_gap=")?.parse::<u64>().ok());
+        if let Some(pages) = pages {
+            host.stack_guard_gap = pages << 12;
+        }
+        host.mmap_rnd_bits = text("mmap_rnd_bits").trim().parse().ok();
+        host.overcommit_memory = text("overcommit_memory").trim().parse().ok();
         host
     }
 }

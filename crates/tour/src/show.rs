@@ -159,6 +159,11 @@ pub fn maps(
     for l in lines {
         let m = &l.now;
         let (mut change, words) = note(l, ctx, layout.explain_all, explained);
+        if l.mark == Mark::Added
+            && let Some(why) = above_older(l, lines)
+        {
+            change = why;
+        }
         let (columns, moved, said) = residency(l, res);
         let mut mark = l.mark;
         if let Some(d) = moved {
@@ -202,6 +207,40 @@ pub fn maps(
         out += &format!("  ! {p}\n");
     }
     out
+}
+
+/// For a new anonymous line that landed *above* an older one: mmap
+/// takes the highest free range below the mmap base that fits, and an
+/// older mapping aligned to 2 MiB (for transparent huge pages) leaves a
+/// free range above it.
+fn above_older(l: &Line, lines: &[Line]) -> Option<String> {
+    let m = &l.now;
+    if !m.path.is_empty() {
+        return None;
+    }
+    let older = lines
+        .iter()
+        .filter(|o| o.mark == Mark::Same && o.now.path.is_empty() && o.now.end <= m.start)
+        .map(|o| &o.now)
+        .max_by_key(|o| o.end)?;
+    // Only when nothing else lies between them: the new one is next up.
+    if lines
+        .iter()
+        .any(|o| o.mark != Mark::Removed && o.now.start >= older.end && o.now.end <= m.start)
+    {
+        return None;
+    }
+    const HUGE: u64 = 2 << 20;
+    let why = if older.start.is_multiple_of(HUGE) && older.size().is_multiple_of(HUGE) {
+        ": the older one is 2 MiB-aligned (THP), which left this gap free above it"
+    } else {
+        ""
+    };
+    Some(format!(
+        "landed ABOVE the older mapping at {:#x}, {} higher{why}",
+        older.start,
+        style::big(m.start - older.end)
+    ))
 }
 
 /// What hangs under a line: the demo's addresses in it, a PIE's load

@@ -13,7 +13,6 @@ use std::fmt::Write as _;
 use procfs::{Mapping, maps};
 
 use crate::annotate::{self, Context};
-use crate::diagram::Space;
 use crate::diff::same_mapping;
 use crate::style;
 
@@ -189,7 +188,7 @@ pub fn draw(
     title: &str,
 ) -> String {
     let resident = smaps.map(rss).unwrap_or_default();
-    let user_top = Space::of(ctx.host.paging_levels).user_top;
+    let user_top = crate::diagram::user_top(ctx.host.paging_levels);
     let mut body = String::new();
     let mut y: u32 = 8;
     let mut last_end: Option<u64> = None;

@@ -285,8 +285,7 @@ impl Watch for Term<'_> {
             self.children(stop, &children, &now, &ctx, glyphs, layout)?;
         }
         if self.opts.diagram {
-            let space = diagram::Space::of(self.host.paging_levels);
-            let picture = diagram::draw(&lines, st, self.opts.width, space);
+            let picture = diagram::draw(&lines, st, self.opts.width, &self.host);
             self.put(&format!("\n{picture}"))?;
         }
         // An i386 run: its 32-bit layout, said once, under its first stop.

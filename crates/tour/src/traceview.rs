@@ -56,8 +56,8 @@ pub struct View<'a> {
     program: HashMap<u32, Program>,
     /// Fit lines to this many columns (`None`: as they are).
     pub width: Option<usize>,
-    /// The address space's landmarks for `--diagram` (from the host facts).
-    pub space: diagram::Space,
+    /// The host facts `--diagram` marks (paging levels, guard gap).
+    pub host: crate::record::Host,
     /// A live trace: the pid at a pause is a process to look at.
     pub live: bool,
     /// Steps printed, calls seen (per who).
@@ -82,7 +82,7 @@ impl<'a> View<'a> {
             program: HashMap::new(),
             interp: HashMap::new(),
             width: None,
-            space: diagram::Space::of(4),
+            host: crate::record::Host::default(),
             live: false,
             shown: 0,
             calls: Vec::new(),
@@ -100,7 +100,7 @@ impl<'a> View<'a> {
         host: &crate::record::Host,
     ) -> View<'a> {
         let mut view = View::new(out, opts.style);
-        view.space = diagram::Space::of(host.paging_levels);
+        view.host = host.clone();
         view.raw = opts.raw;
         view.diagram = opts.diagram;
         view.pause = opts.pause;
@@ -372,7 +372,7 @@ impl View<'_> {
             write!(
                 self.out,
                 "\n{}",
-                diagram::draw(&lines, self.st, self.width, self.space)
+                diagram::draw(&lines, self.st, self.width, &self.host)
             )?;
         }
         self.last_full.insert(pid, now.to_vec());

@@ -31,7 +31,9 @@ fn program_lines_name_their_pt_load_and_file_range() {
             // A maps row: mark, range, perms, size, (Rss, strip,) name.
             .filter(|l| {
                 let mut words = l.split_whitespace();
-                words.next().is_some_and(|w| w.contains('-') && w.len() > 16)
+                words
+                    .next()
+                    .is_some_and(|w| w.contains('-') && w.len() > 16)
                     && words.any(|w| w == demo)
             })
             .collect();

@@ -21,10 +21,15 @@
 //!   (arch/x86/entry/vdso/vma.c): directly below [vdso] is [vvar_vclock],
 //!   the pages of paravirtual clocks (kvm-clock's pvclock page, Hyper-V's
 //!   TSC page), mapped even when the clock source is the plain TSC; below
-//!   that [vvar], the time data the vDSO reads (with the plain TSC, the
-//!   only one it reads). Older kernels show a single [vvar] line;
-//! - maybe [vsyscall] at ffffffffff600000, the vDSO's fixed-address
-//!   predecessor, kept (or emulated) for very old binaries.
+//!   that [vvar], four pages of the generic vDSO data store: the time
+//!   data the vDSO reads (with the plain TSC, the only pages it reads),
+//!   the time-namespace page and getrandom's state. Older kernels show a
+//!   single [vvar] line;
+//! - [vsyscall] at ffffffffff600000, the vDSO's fixed-address
+//!   predecessor, kept for very old binaries and always emulated now:
+//!   `--xp` is the default `vsyscall=xonly` (calling into it works,
+//!   reading it faults), `vsyscall=emulate` shows `r-xp`, and
+//!   `vsyscall=none` leaves no line.
 //!
 //! strace sees no clock_gettime for the vDSO calls: with `--calls 0` it
 //! sees none at all, with `--calls N` exactly the N syscalls of the
