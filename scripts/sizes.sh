@@ -34,7 +34,7 @@ for manifest in crates/*/Cargo.toml; do
     fi
 done
 # Lecture order where known, then the rest.
-order=(minimal stop brk stack mmap sections fixed filemap pie auxv vdso)
+order=(minimal stop brk stack mmap sections fixed filemap pie auxv vdso threads guard tls)
 sorted=()
 for d in "${order[@]}"; do
     for x in "${demos[@]}"; do [[ $x == "$d" ]] && sorted+=("$d"); done

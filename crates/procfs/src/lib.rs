@@ -5,6 +5,7 @@
 //!   (start_brk, arg_start, …), and `/proc/PID/auxv`.
 //! - [`elf`]: a small ELF64 reader (header, program headers, sections,
 //!   symbols), enough to say which section lies in which mapping.
+//! - [`task`]: a process's threads, `/proc/PID/task/TID/{stat,syscall}`.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
 //! - [`testing`]: run a demo through all its stops, for the tests.
@@ -16,6 +17,7 @@ pub mod child;
 pub mod elf;
 pub mod maps;
 pub mod stat;
+pub mod task;
 pub mod testing;
 
 pub use child::{Demo, Event, Spawn};

@@ -13,6 +13,8 @@
 //! - [`args`]: argc/argv/envp/auxv as `_start` found them, and a strict
 //!   command-line parser.
 //! - [`lesson`]: `stop_self()` and the "look now" narration before it.
+//! - [`thread`], [`signal`]: clone, futex, arch_prctl, exit_group;
+//!   rt_sigaction with our restorer, sigaltstack.
 //! - `rt`: what the compiler expects from a libc (`memcpy`, …) and the
 //!   panic handler. Left out of `cargo test`, where std provides them.
 #![cfg_attr(not(test), no_std)]
@@ -26,6 +28,8 @@ pub mod nr;
 pub mod out;
 #[cfg(not(test))]
 mod rt;
+pub mod signal;
+pub mod thread;
 
 pub use args::{Args, Cli};
 pub use calls::*;

@@ -19,3 +19,12 @@ pub const KILL: usize = 62;
 pub const CLOCK_GETTIME: usize = 228;
 pub const OPENAT: usize = 257;
 pub const PRLIMIT64: usize = 302;
+
+// Threads, signals and TLS (the `threads`, `guard` and `tls` demos).
+pub const RT_SIGACTION: usize = 13;
+pub const RT_SIGRETURN: usize = 15;
+pub const CLONE: usize = 56;
+pub const SIGALTSTACK: usize = 131;
+pub const ARCH_PRCTL: usize = 158;
+pub const FUTEX: usize = 202;
+pub const EXIT_GROUP: usize = 231;
