@@ -29,6 +29,8 @@ args_for() {
     case $1 in
         minimal) echo 0 ;;
         vdso) echo "-q --calls 1000" ;;
+        threads) echo "-q 8" ;;
+        tls) echo "-q --threads" ;;
         *) echo -q ;;
     esac
 }

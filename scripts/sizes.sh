@@ -13,6 +13,8 @@
 #            page, so the program's three maps lines all show offset 0 and
 #            are the same file page, mapped three times. They aim for 2048
 #            ("over aim" is printed, not an error).
+#   PT_TLS   only in tls: every other demo must have none (an empty one
+#            is 56 bytes; crates/sys/build_demo.rs, TLS_DEMOS).
 #   auxv, vdso <= 8192: the two that parse what the kernel hands over.
 #            auxv names all 40-odd AT_ types and escapes arbitrary
 #            argv/envp bytes; vdso reads an ELF dynamic symbol table with
@@ -75,7 +77,11 @@ for d in "${sorted[@]}"; do
         *) limit=$DEMO_LIMIT ;;
     esac
     verdict=ok
-    if ((strip_size > limit)); then
+    tls=$(readelf -lW "$bin" | awk '$1 == "TLS"' | wc -l)
+    if [[ $d != tls ]] && ((tls > 0)); then
+        verdict="HAS PT_TLS"
+        status=1
+    elif ((strip_size > limit)); then
         verdict="OVER LIMIT"
         status=1
     elif [[ $d != minimal ]] && ((strip_size > DEMO_AIM)); then

@@ -272,6 +272,20 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 /// that child stops itself until strace has attached, and a SIGCONT then
 /// would let it run, untraced, to the end (an empty log).
 pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
+    strace_lines(strace, bin, args)
+        .0
+        .iter()
+        .filter_map(|l| {
+            let name = l.split('(').next()?;
+            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// The lines strace wrote for `bin args` (see [`strace_names`]), with
+/// the decoded arguments and results, and what the demo wrote on stdout.
+pub fn strace_lines(strace: &Path, bin: &str, args: &[&str]) -> (Vec<String>, String) {
     // The kernel's comm: the file name, cut to TASK_COMM_LEN - 1 = 15 bytes.
     let name = Path::new(bin).file_name().unwrap().to_string_lossy();
     let comm: String = name.chars().take(15).collect();
@@ -283,7 +297,7 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         .arg("--")
         .arg(bin)
         .args(args);
-    let (mut tracer, _out, err) = spawn(cmd);
+    let (mut tracer, out, err) = spawn(cmd);
     let children = format!("/proc/{0}/task/{0}/children", tracer.pid);
     let end = loop {
         if let Some(end) = tracer.wait(Duration::from_millis(5)) {
@@ -312,13 +326,8 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         "strace {bin}: empty log; {}",
         err.join().unwrap()
     );
-    text.lines()
-        .filter_map(|l| {
-            let name = l.split('(').next()?;
-            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                .then(|| name.to_string())
-        })
-        .collect()
+    let lines = text.lines().map(str::to_string).collect();
+    (lines, out.join().unwrap())
 }
 
 /// Asserts the exact syscalls of `bin args` under strace (see

@@ -320,13 +320,27 @@ pub unsafe fn rep_movsb_backward(dst: *mut u8, src: *const u8, n: usize) {
 /// handler returns.
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __sys_restorer() -> ! {
+pub(crate) unsafe extern "C" fn __sys_restorer() -> ! {
     core::arch::naked_asm!(
         "mov eax, {rt_sigreturn}",
         "syscall",
         "ud2",
         rt_sigreturn = const crate::nr::RT_SIGRETURN,
     )
+}
+
+/// The address of [`__sys_restorer`], taken with `lea` relative to `rip`:
+/// as a Rust `fn as usize` it would be loaded from a GOT entry, which
+/// costs the file a `.got` section.
+#[inline(always)]
+pub fn restorer_address() -> usize {
+    let a;
+    // SAFETY: lea computes an address and touches no memory.
+    unsafe {
+        asm!("lea {}, [rip + {f}]", out(reg) a, f = sym __sys_restorer,
+             options(nomem, nostack, preserves_flags))
+    };
+    a
 }
 
 /// `clone(2)` for a thread: the new thread starts on `stack` with no Rust

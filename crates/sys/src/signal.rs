@@ -95,3 +95,9 @@ pub unsafe fn sigaltstack(ss: &SignalStack) -> Result<(), Errno> {
     Errno::check(unsafe { syscall2(nr::SIGALTSTACK, ss as *const SignalStack as usize, 0) })
         .map(drop)
 }
+
+/// The address of our restorer ([`crate::arch::__sys_restorer`]), for
+/// `Sigaction::restorer`.
+pub fn restorer() -> usize {
+    crate::arch::restorer_address()
+}

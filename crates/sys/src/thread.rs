@@ -138,3 +138,20 @@ pub fn exit_group(status: i32) -> ! {
     // SAFETY: exit_group never returns; this only tells the compiler so.
     unsafe { core::hint::unreachable_unchecked() }
 }
+
+/// Sleeps until `word` no longer holds `value`: a `futex_wait` first,
+/// always (EAGAIN at once if the word has changed already), then more
+/// until it has. So a thread that is waited for makes no difference to
+/// the number of syscalls, which strace then shows the same every run.
+///
+/// With `value` a thread's tid and `word` its CLONE_CHILD_CLEARTID word,
+/// this is pthread_join: the kernel writes 0 there and wakes the word
+/// when the thread has exited.
+pub fn wait_while(word: &AtomicU32, value: u32) {
+    loop {
+        let _ = futex_wait(word, value);
+        if word.load(core::sync::atomic::Ordering::Acquire) != value {
+            return;
+        }
+    }
+}

@@ -42,7 +42,7 @@
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use sys::out::{STDERR, STDOUT};
-use sys::thread::{CLONE_THREAD_FLAGS, clone_thread, futex_wait, futex_wake};
+use sys::thread::{CLONE_THREAD_FLAGS, clone_thread, futex_wake, wait_while};
 use sys::{
     Args, Cli, Line, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_NONE,
     PROT_READ, PROT_WRITE,
@@ -109,14 +109,8 @@ fn main(args: Args) {
     for i in 1..=n {
         last = start_thread(last);
         let t = block(last);
-        // Wait until it runs (one futex call: it returns at once,
-        // EAGAIN, if `ready` is no longer 0).
-        loop {
-            let _ = futex_wait(&t.ready, 0);
-            if t.ready.load(Ordering::Acquire) != 0 {
-                break;
-            }
-        }
+        // Wait until it runs and has written its tid to `ready`.
+        wait_while(&t.ready, 0);
         Line::new(STDOUT)
             .str("t")
             .dec(i as u64)
@@ -136,14 +130,8 @@ fn main(args: Args) {
     let _ = futex_wake(&WAIT, i32::MAX as u32);
     while last != 0 {
         let (line, t) = (last, block(last));
-        // The kernel clears `tid` when the thread is gone, then wakes us
-        // (one futex call each: EAGAIN at once if it is already 0).
-        loop {
-            let _ = futex_wait(&t.tid, t.ready.load(Ordering::Relaxed));
-            if t.tid.load(Ordering::Acquire) == 0 {
-                break;
-            }
-        }
+        // The kernel clears `tid` when the thread is gone, then wakes us.
+        wait_while(&t.tid, t.ready.load(Ordering::Relaxed));
         last = t.previous;
         // SAFETY: the thread has exited: nothing runs on this stack, and
         // nothing reads its block after `previous` above.
@@ -226,9 +214,7 @@ extern "C" fn thread(arg: usize) -> usize {
     me.ready
         .store(me.tid.load(Ordering::Relaxed), Ordering::Release);
     let _ = futex_wake(&me.ready, 1);
-    while WAIT.load(Ordering::Acquire) == 1 {
-        let _ = futex_wait(&WAIT, 1);
-    }
+    wait_while(&WAIT, 1);
     0
 }
 
