@@ -5,13 +5,11 @@
 //! Facts from the seeds and from proc_pid_maps(5), mmap(2), brk(2),
 //! vdso(7), getauxval(3); the words are ours.
 
-use std::path::Path;
-use std::sync::OnceLock;
-
 use procfs::Mapping;
 use procfs::elf::{self, Elf};
 use procfs::stat::Stat;
 
+use crate::record::Host;
 use crate::style;
 
 /// The demo's executable: its ELF file and where the kernel put it.
@@ -27,14 +25,12 @@ pub struct Program {
 const PAGE: u64 = 4096;
 
 impl Program {
-    /// Reads `bin` and finds its load offset in `maps`: the first mapping
-    /// of the file, minus the page of the first PT_LOAD's link address.
-    pub fn find(bin: &Path, maps: &[Mapping]) -> Option<Program> {
-        let path = std::fs::canonicalize(bin)
-            .ok()?
-            .to_string_lossy()
-            .into_owned();
-        let elf = Elf::read(bin).ok()?;
+    /// The program at `path` (as maps names it) from its ELF file's
+    /// bytes, and its load offset in `maps`: the first mapping of the
+    /// file, minus the page of the first PT_LOAD's link address.
+    pub fn find(path: &str, file: &[u8], maps: &[Mapping]) -> Option<Program> {
+        let path = path.to_string();
+        let elf = Elf::parse(file).ok()?;
         let first_load = elf.segments(elf::PT_LOAD).next()?.vaddr & !(PAGE - 1);
         let first_map = maps.iter().find(|m| m.path == path)?.start;
         Some(Program {
@@ -78,6 +74,8 @@ impl Program {
 pub struct Context {
     pub program: Option<Program>,
     pub stat: Option<Stat>,
+    /// The machine's facts, from the recording.
+    pub host: Host,
 }
 
 /// The annotation of one maps line.
@@ -95,7 +93,7 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
         return special(&m.path).into();
     }
     if m.anonymous() {
-        return anonymous(m, mmap_min_addr());
+        return anonymous(m, ctx.host.mmap_min_addr);
     }
     file_backed(m, ctx)
 }
@@ -227,24 +225,6 @@ fn special(name: &str) -> &'static str {
         }
         _ => "a special mapping the kernel made",
     }
-}
-
-/// Where the kernel says how low mmap may go without CAP_SYS_RAWIO
-/// (Documentation/admin-guide/sysctl/vm.rst, "mmap_min_addr").
-const MMAP_MIN_ADDR_PATH: &str = "/proc/sys/vm/mmap_min_addr";
-/// Its default when the file cannot be read: mm/Kconfig
-/// DEFAULT_MMAP_MIN_ADDR (distributions often set 65536 instead).
-const DEFAULT_MMAP_MIN_ADDR: u64 = 4096;
-
-/// `vm.mmap_min_addr` of this machine, read once.
-fn mmap_min_addr() -> u64 {
-    static MIN: OnceLock<u64> = OnceLock::new();
-    *MIN.get_or_init(|| {
-        std::fs::read_to_string(MMAP_MIN_ADDR_PATH)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .unwrap_or(DEFAULT_MMAP_MIN_ADDR)
-    })
 }
 
 /// Anonymous memory below this was placed there on request (MAP_FIXED,
@@ -459,11 +439,12 @@ mod tests {
         // mapped at its real place in this process.
         let me = std::fs::read_to_string("/proc/self/maps").unwrap();
         let maps = maps::parse(&me).unwrap();
-        let exe = std::env::current_exe().unwrap();
-        let p = Program::find(&exe, &maps).expect("our own program");
+        let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+        let file = std::fs::read(&exe).unwrap();
+        let p = Program::find(&exe.to_string_lossy(), &file, &maps).expect("our own program");
         let ctx = Context {
             program: Some(p.clone()),
-            stat: None,
+            ..Context::default()
         };
         let text = maps
             .iter()
@@ -503,24 +484,24 @@ mod tests {
     #[test]
     fn low_pages_are_called_out() {
         let zero = Mapping::parse("00000000-00001000 rw-p 00000000 00:00 0 ").unwrap();
-        let words = anonymous(&zero, DEFAULT_MMAP_MIN_ADDR);
+        let words = anonymous(&zero, crate::record::DEFAULT_MMAP_MIN_ADDR);
         assert!(words.contains("page 0"), "{words}");
         assert!(words.contains("below vm.mmap_min_addr 4096"), "{words}");
         // vm.mmap_min_addr = 0: anyone may map page 0.
         assert!(!anonymous(&zero, 0).contains("CAP_SYS_RAWIO"));
         let fixed = Mapping::parse("00040000-00041000 rw-p 00000000 00:00 0 ").unwrap();
-        let words = anonymous(&fixed, DEFAULT_MMAP_MIN_ADDR);
+        let words = anonymous(&fixed, crate::record::DEFAULT_MMAP_MIN_ADDR);
         assert!(words.contains("low fixed address"), "{words}");
         assert!(!words.contains("mmap_min_addr"), "{words}");
         // Where the kernel's own choices lie: nothing to call out.
         let high = Mapping::parse("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 ").unwrap();
-        assert!(!anonymous(&high, DEFAULT_MMAP_MIN_ADDR).contains("fixed"));
+        assert!(!anonymous(&high, crate::record::DEFAULT_MMAP_MIN_ADDR).contains("fixed"));
     }
 
     #[test]
     fn read_only_anonymous_memory_allocates_nothing() {
         let ro = Mapping::parse("7f0000000000-7f0000001000 r--p 00000000 00:00 0 ").unwrap();
-        let words = anonymous(&ro, DEFAULT_MMAP_MIN_ADDR);
+        let words = anonymous(&ro, crate::record::DEFAULT_MMAP_MIN_ADDR);
         assert!(words.contains("shared zero page"), "{words}");
         assert!(!words.contains("allocated when"), "{words}");
     }

@@ -16,7 +16,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::demos::Demo;
+use crate::record::{self, Host};
 use crate::run::{self, Options, Timings};
+use crate::term::Term;
 
 /// The limit for the tour's work at one stop.
 const GOAL: Duration = Duration::from_millis(5);
@@ -115,14 +117,19 @@ fn table(
 }
 
 fn measure(d: &Demo, path: &Path, opts: &Options, runs: usize, bare: bool) -> Option<Timings> {
-    let mut opts = Options {
+    let opts = Options {
         bare,
         pause: false,
         ..opts.clone()
     };
     let mut t = Timings::default();
+    let host = Host::from_files(&record::collect_host());
     for _ in 0..runs {
-        if !run::run(d, path, &mut opts, &mut io::sink(), &mut t).ok()? {
+        // The full work renders the text too, into nothing.
+        let mut sink = io::sink();
+        let mut term = Term::new(&opts, &mut sink, host.clone(), None, true);
+        let (rec, result) = run::run(d, path, "", &opts, &mut term, &mut t);
+        if result.is_err() || !rec.ok() {
             return None;
         }
     }

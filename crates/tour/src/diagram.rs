@@ -15,6 +15,7 @@
 
 use crate::annotate::short_name;
 use crate::diff::{Line, Mark};
+use crate::fit;
 use crate::style::{self, Style};
 
 /// Inside width of a box.
@@ -33,18 +34,76 @@ pub const USER_TOP: u64 = 0x7fff_ffff_f000;
 const NON_CANONICAL: u64 = 1 << 47;
 /// Where the kernel's half of the address space starts (mm.rst).
 const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
+/// The same three with 5-level page tables (la57): 56-bit addresses.
+const USER_TOP_LA57: u64 = (1 << 56) - 0x1000;
+const NON_CANONICAL_LA57: u64 = 1 << 56;
+const KERNEL_HALF_LA57: u64 = 0xff00_0000_0000_0000;
+
+/// Where user space ends, the non-canonical addresses start and the
+/// kernel's half begins, for 4 or 5 levels of page tables (the host's
+/// `cpu_flags` in the recording say which).
+#[derive(Clone, Copy, Debug)]
+pub struct Space {
+    pub user_top: u64,
+    pub non_canonical: u64,
+    pub kernel_half: u64,
+}
+
+impl Space {
+    pub fn of(paging_levels: u32) -> Space {
+        if paging_levels == 5 {
+            Space {
+                user_top: USER_TOP_LA57,
+                non_canonical: NON_CANONICAL_LA57,
+                kernel_half: KERNEL_HALF_LA57,
+            }
+        } else {
+            Space {
+                user_top: USER_TOP,
+                non_canonical: NON_CANONICAL,
+                kernel_half: KERNEL_HALF,
+            }
+        }
+    }
+}
 
 /// Extra empty rows for a big box: one from 1 MiB, two from 256 MiB.
 fn extra_rows(size: u64) -> usize {
     usize::from(size >= MIB) + usize::from(size >= 256 * MIB)
 }
 
-pub fn draw(lines: &[Line], st: Style) -> String {
+/// The picture; notes right of it that would pass `width` continue on
+/// the rows below, under themselves.
+pub fn draw(lines: &[Line], st: Style, width: Option<usize>, space: Space) -> String {
+    let Space {
+        user_top,
+        non_canonical,
+        kernel_half,
+    } = space;
     let border = format!("+{}+", "-".repeat(WIDTH));
     let empty = format!("|{}|", " ".repeat(WIDTH));
     let mut out = String::new();
     let mut row = |mark: &str, body: &str, right: &str| {
-        out += &format!("{mark} {body}{right}\n");
+        // Mark, blank, the box, then the note's own two blanks.
+        let room = width.map(|w| w.saturating_sub(WIDTH + 6));
+        match room {
+            Some(room) if room >= fit::MIN_COLUMN && fit::visible(right) > room + 2 => {
+                let (plain, removed) = match right.strip_prefix('\x1b') {
+                    Some(_) => (fit::visible_text(right), true),
+                    None => (right.to_string(), false),
+                };
+                for (i, piece) in fit::pieces(plain.trim_start(), room, room)
+                    .iter()
+                    .enumerate()
+                {
+                    let piece = format!("  {piece}");
+                    let piece = if removed { st.removed(&piece) } else { piece };
+                    let mark = if i == 0 { mark } else { " " };
+                    out += &format!("{mark} {body}{piece}\n");
+                }
+            }
+            _ => out += &format!("{mark} {body}{right}\n"),
+        }
     };
     let now: Vec<&Line> = lines.iter().filter(|l| l.mark != Mark::Removed).collect();
     let gone: Vec<&Line> = lines.iter().filter(|l| l.mark == Mark::Removed).collect();
@@ -59,21 +118,21 @@ pub fn draw(lines: &[Line], st: Style) -> String {
                     .iter()
                     .filter(|g| g.now.start < m.start && g.now.end > end)
                 {
-                    notes[0] += &st.removed(&format!(
-                        "; - {} {} unmapped here",
+                    notes.push(st.removed(&format!(
+                        "  - {} {} unmapped here",
                         short_name(&g.now),
                         style::size(g.now.size())
-                    ));
+                    )));
                 }
                 // The gap up to [vsyscall] is 16 EiB, but only its ends
                 // are address space: the rest no pointer can hold.
-                if end <= USER_TOP && m.start > USER_TOP {
+                if end <= user_top && m.start > user_top {
                     notes.push(format!(
-                        "  user space ends at {USER_TOP:#x}, the kernel's half starts at {KERNEL_HALF:#x};"
+                        "  user space ends at {user_top:#x}, the kernel's half starts at {kernel_half:#x};"
                     ));
                     notes.push(format!(
-                        "  {NON_CANONICAL:#x}-{:#x} between them is non-canonical: no pointer may hold it",
-                        KERNEL_HALF - 1
+                        "  {non_canonical:#x}-{:#x} between them is non-canonical: no pointer may hold it",
+                        kernel_half - 1
                     ));
                 }
                 for note in &notes {
@@ -131,7 +190,7 @@ mod tests {
     #[test]
     fn boxes_in_address_order_with_gaps_collapsed() {
         let now = maps::parse(STOP).unwrap();
-        let pic = draw(&diff(None, &now), Style::default());
+        let pic = draw(&diff(None, &now), Style::default(), None, Space::of(4));
         let rows: Vec<&str> = pic.lines().collect();
         assert_eq!(rows[0], "  +----------------------------------+ 0x400000");
         assert!(rows[1] == "  | st op (deleted)  r--p      4 KiB |", "{pic}");
@@ -148,6 +207,19 @@ mod tests {
             .unwrap();
         assert!(rows[hole + 1].contains("ends at 0x7ffffffff000"), "{pic}");
         assert!(rows[hole + 2].contains("non-canonical"), "{pic}");
+        // At 80 columns the notes go on below, dotted rows and all.
+        let narrow = draw(&diff(None, &now), Style::default(), Some(80), Space::of(4));
+        assert!(narrow.lines().all(|r| r.chars().count() <= 80), "{narrow}");
+        let words = |t: &str| {
+            t.split_whitespace()
+                .filter(|w| *w != ":")
+                .collect::<String>()
+        };
+        assert_eq!(words(&narrow), words(&pic));
+        assert!(narrow.lines().count() > rows.len(), "{narrow}");
+        // With 5-level page tables user space goes on to 2^56.
+        let la57 = draw(&diff(None, &now), Style::default(), None, Space::of(5));
+        assert!(la57.contains("user space ends at 0xfffffffffff000, the kernel's half starts at 0xff00000000000000"), "{la57}");
         // [vsyscall] is the last box.
         assert!(rows[rows.len() - 2].contains("[vsyscall]"), "{pic}");
         assert_eq!(
@@ -164,7 +236,7 @@ mod tests {
             "7f0000000000-7f0000001000 r--p 00000000 08:01 42 /tmp/ééééééééééééééééé",
         )
         .unwrap();
-        let pic = draw(&diff(None, &[m]), Style::default());
+        let pic = draw(&diff(None, &[m]), Style::default(), None, Space::of(4));
         assert!(pic.contains("| éééééééééééééééé r--p "), "{pic}");
     }
 
@@ -176,13 +248,23 @@ mod tests {
             procfs::Mapping::parse("7f0000000000-7f0020000000 rw-p 00000000 00:00 0 ").unwrap(),
         );
         with.sort_by_key(|m| m.start);
-        let pic = draw(&diff(Some(&base), &with), Style::default());
+        let pic = draw(
+            &diff(Some(&base), &with),
+            Style::default(),
+            None,
+            Space::of(4),
+        );
         let at = pic.lines().position(|r| r.contains("512 MiB")).unwrap();
         let rows: Vec<&str> = pic.lines().collect();
         assert!(rows[at].starts_with("+ | (anon)"), "{pic}");
         assert!(rows[at + 1].starts_with("  |  "), "{pic}");
         assert!(rows[at + 2].starts_with("  |  "), "{pic}");
-        let back = draw(&diff(Some(&with), &base), Style::default());
+        let back = draw(
+            &diff(Some(&with), &base),
+            Style::default(),
+            None,
+            Space::of(4),
+        );
         assert!(back.contains("- (anon) 512 MiB unmapped here"), "{back}");
     }
 }

@@ -70,7 +70,8 @@ impl Line {
     }
 }
 
-fn same_mapping(a: &Mapping, b: &Mapping) -> bool {
+/// The rule above: the same start, or a named mapping with the same end.
+pub fn same_mapping(a: &Mapping, b: &Mapping) -> bool {
     a.start == b.start || (!a.path.is_empty() && a.path == b.path && a.end == b.end)
 }
 

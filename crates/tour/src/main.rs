@@ -3,19 +3,30 @@
 //! changed since the last stop (`+` new, `-` gone, `~` resized or
 //! re-protected), and with `--diagram` a box picture like the seeds'.
 //!
-//! Modules: [`demos`] the list, [`run`] one demo from stop to stop,
-//! [`annotate`] words for a maps line, [`diff`] the marks, [`show`] the
-//! table, [`diagram`] the picture, [`bench`] the overhead per stop.
+//! What the tour collects is kept apart from how it is shown: a
+//! recording ([`record`]) of demo runs and their stops, each stop a set
+//! of raw files (maps, stat, auxv, the demo's output). Collectors make
+//! one: [`run`] from a live demo, [`record::Recording::load`] from a
+//! saved directory (`--save DIR`, `--replay DIR`). Renderers only read
+//! one: [`term`] the text, with [`annotate`] words for a maps line,
+//! [`diff`] the marks, [`show`] the table, [`diagram`] the picture.
+//! [`demos`] is the list, [`bench`] the overhead per stop.
 
 mod annotate;
 mod bench;
+mod compare;
 mod demos;
 mod diagram;
 mod diff;
+mod fit;
+mod html;
 mod os;
+mod record;
 mod run;
 mod show;
 mod style;
+mod svg;
+mod term;
 
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -23,10 +34,13 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use demos::Demo;
+use record::{Host, Recording};
 use run::Options;
+use term::Term;
 
-const USAGE: &str =
-    "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--list] [DEMO...]";
+const USAGE: &str = "usage: cargo tour [--raw] [--diagram] [--pause] [--no-aslr] [--explain-all]
+                  [--list] [--save DIR | --replay DIR] [--html FILE] [--svg DIR] [DEMO...]
+       cargo tour --diff A B";
 const HELP: &str = "
 Runs every demo in lecture order (or only the DEMOs named) and, at each stop,
 shows every line of /proc/PID/maps with its size and what it is, marked
@@ -37,8 +51,20 @@ shows every line of /proc/PID/maps with its size and what it is, marked
              `pmap -X PID` or `gdb -p PID` work in another terminal
   --no-aslr  start the demos with ADDR_NO_RANDOMIZE (as `setarch -R`):
              the same addresses every run, for slides
+  --explain-all  every line's annotation at every stop (else a line's
+             words are given where it is new in a demo or they change)
   --list     the demos, one line each
-Colour only on a terminal, and never with NO_COLOR set.";
+  --save DIR    also write what was read as plain files: DIR/brk/2/maps, ...
+  --replay DIR  show a saved tour as it was shown, without running a demo
+  --html FILE   also write the tour as one web page of slides (self-contained;
+             arrow keys step through it; printed, one stop a page)
+  --svg DIR     also write a picture of each stop: DIR/brk-2.svg, ...
+             (with --replay, only the files are written)
+  --diff A B    compare two saved tours, runs (A/brk) or stops (A/brk/2):
+             mappings matched by name, addresses relative to their base
+Lines fit the terminal (else COLUMNS, else 100 columns); piped output keeps
+its long lines unless COLUMNS is set. Colour only on a terminal, and never
+with NO_COLOR set.";
 
 /// Exit status for bad arguments (as the demos use).
 const EXIT_USAGE: u8 = 2;
@@ -70,6 +96,11 @@ struct Cli {
     exec: Vec<String>,
     /// Hidden: measure the overhead per stop over this many runs.
     bench: Option<usize>,
+    save: Option<PathBuf>,
+    replay: Option<PathBuf>,
+    diff: Option<(PathBuf, PathBuf)>,
+    html: Option<PathBuf>,
+    svg: Option<PathBuf>,
 }
 
 /// `TOUR_TIMEOUT`, if set: seconds, a number a Duration can hold (not
@@ -108,11 +139,18 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             timeout,
             style: style::Style::detect(),
             bare: false,
+            width: fit::width(),
+            explain_all: false,
         },
         names: Vec::new(),
         build: true,
         exec: Vec::new(),
         bench: None,
+        save: None,
+        replay: None,
+        diff: None,
+        html: None,
+        svg: None,
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -121,6 +159,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--diagram" => cli.opts.diagram = true,
             "--pause" => cli.opts.pause = true,
             "--no-aslr" => cli.opts.no_aslr = true,
+            "--explain-all" => cli.opts.explain_all = true,
             "--list" => {
                 print_quietly(&demos::list());
                 return Err(ExitCode::SUCCESS);
@@ -128,6 +167,27 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "-h" | "--help" => {
                 print_quietly(&format!("{USAGE}{HELP}\n"));
                 return Err(ExitCode::SUCCESS);
+            }
+            "--save" | "--replay" | "--html" | "--svg" => {
+                let what = if a == "--html" { "file" } else { "directory" };
+                let dir = args.next().filter(|d| !d.is_empty());
+                let dir =
+                    PathBuf::from(dir.ok_or_else(|| usage_error(&format!("{a} needs a {what}")))?);
+                let slot = match a.as_str() {
+                    "--save" => &mut cli.save,
+                    "--replay" => &mut cli.replay,
+                    "--html" => &mut cli.html,
+                    _ => &mut cli.svg,
+                };
+                *slot = Some(dir);
+            }
+            "--diff" => {
+                let (Some(a), Some(b)) = (args.next(), args.next()) else {
+                    return Err(usage_error(
+                        "--diff needs two recordings (or runs, or stops)",
+                    ));
+                };
+                cli.diff = Some((a.into(), b.into()));
             }
             "--no-build" => cli.build = false,
             "--exec" => {
@@ -152,6 +212,13 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
                 cli.names.push(name.to_string());
             }
         }
+    }
+    if cli.replay.is_some()
+        && (cli.save.is_some() || cli.opts.no_aslr || !cli.exec.is_empty() || cli.bench.is_some())
+    {
+        return Err(usage_error(
+            "--replay shows a recording: --save, --no-aslr, --exec and --bench need a live run",
+        ));
     }
     Ok(cli)
 }
@@ -195,6 +262,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    if let Some(dir) = cli.replay.clone() {
+        return replay(&cli, &dir);
+    }
+    if let Some((a, b)) = &cli.diff {
+        return diff(&cli, a, b);
+    }
     if !cli.exec.is_empty() {
         return exec(&mut cli);
     }
@@ -215,31 +288,171 @@ fn main() -> ExitCode {
     if let Some(runs) = cli.bench {
         return bench::bench(&chosen, &bin, &cli.opts, runs);
     }
+    let host = record::collect_host();
+    let mut rec = Recording::new(host.clone());
+    rec.missing = missing.iter().map(|s| s.to_string()).collect();
+    rec.unbuilt = failed.iter().map(|s| s.to_string()).collect();
     let mut out = io::stdout().lock();
+    let mut term = Term::new(
+        &cli.opts,
+        &mut out,
+        Host::from_files(&host),
+        Some(chosen.len()),
+        true,
+    );
     let mut timings = run::Timings::default();
-    for (i, d) in chosen.iter().enumerate() {
+    for d in &chosen {
         let path = bin(d);
-        let head = format!("== {}/{} {}: {}", i + 1, chosen.len(), d.name, d.about);
-        let header = writeln!(
-            out,
-            "\n{}\n{}",
-            cli.opts.style.bold(&head),
-            command_line(d, &path, cli.opts.no_aslr)
-        );
-        match header.and_then(|()| run::run(d, &path, &mut cli.opts, &mut out, &mut timings)) {
-            Ok(true) => {}
-            Ok(false) => failed.push(d.name),
+        let command = command_line(d, &path, cli.opts.no_aslr);
+        let (run, result) = run::run(d, &path, &command, &cli.opts, &mut term, &mut timings);
+        let ok = run.ok();
+        rec.runs.push(run);
+        match result {
+            Ok(()) if ok => {}
+            Ok(()) => failed.push(d.name),
             // Whoever read our output has gone (`cargo tour | head`): the
             // rest would go nowhere. The demo was killed when its run
             // ended, as on any exit; the status tells of the demos seen.
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => return status(&failed),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                return save(&cli, &rec).unwrap_or_else(|| status(&failed));
+            }
             Err(e) => {
                 eprintln!("tour: {}: {e}", d.name);
                 failed.push(d.name);
             }
         }
     }
-    finish(&mut out, &chosen, &missing, &failed)
+    if let Some(code) = save(&cli, &rec) {
+        return code;
+    }
+    finish(term.out(), chosen.len(), &missing, &failed)
+}
+
+/// `--save DIR`, `--html FILE`, `--svg DIR`: writes the recording and
+/// what is made of it; `Some(1)` if that failed.
+fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
+    if let Some(dir) = &cli.save
+        && let Err(e) = rec.save(dir)
+    {
+        eprintln!("tour: --save: {e}");
+        return Some(ExitCode::FAILURE);
+    }
+    let runs: Vec<&record::DemoRun> = rec
+        .runs
+        .iter()
+        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
+        .collect();
+    render(cli, rec, &runs)
+        .map_err(|e| eprintln!("tour: {e}"))
+        .err()
+        .map(|()| ExitCode::FAILURE)
+}
+
+/// `--html FILE` and `--svg DIR` from a recording.
+fn render(cli: &Cli, rec: &Recording, runs: &[&record::DemoRun]) -> Result<(), String> {
+    if cli.html.is_none() && cli.svg.is_none() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let views = html::views(rec, runs).map_err(|e| format!("cannot render: {e}"))?;
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(file) = &cli.html {
+        let page = html::page(rec, &views);
+        write(file, &page)?;
+        eprintln!(
+            "tour: wrote {}: {} stops, {} bytes, in {:.0} ms",
+            file.display(),
+            views.len(),
+            page.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    if let Some(dir) = &cli.svg {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let files = html::svg_files(&views);
+        for (name, text) in &files {
+            write(&dir.join(name), text)?;
+        }
+        eprintln!(
+            "tour: wrote {} pictures into {}",
+            files.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--diff A B`: two recordings, runs or stops compared.
+fn diff(cli: &Cli, a: &Path, b: &Path) -> ExitCode {
+    let compared = compare::open(a)
+        .and_then(|x| Ok((x, compare::open(b)?)))
+        .map_err(|e| e.to_string())
+        .and_then(|(x, y)| compare::compare(&x, &y, cli.opts.style));
+    match compared {
+        Ok((text, _)) => {
+            print_quietly(&fit::lines(&text, cli.opts.width));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tour: cannot diff: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--replay DIR`: the saved tour, shown as it was shown live.
+fn replay(cli: &Cli, dir: &Path) -> ExitCode {
+    let rec = match Recording::load(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tour: cannot replay: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runs: Vec<&record::DemoRun> = rec
+        .runs
+        .iter()
+        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
+        .collect();
+    if cli.html.is_some() || cli.svg.is_some() {
+        return match render(cli, &rec, &runs) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tour: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let mut failed: Vec<&str> = rec.unbuilt.iter().map(String::as_str).collect();
+    let mut out = io::stdout().lock();
+    let mut term = Term::new(
+        &cli.opts,
+        &mut out,
+        Host::from_files(&rec.host),
+        Some(runs.len()),
+        false,
+    );
+    for run in &runs {
+        match term::replay(run, &mut term) {
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => return status(&failed),
+            Err(e) => {
+                eprintln!("tour: {}: {e}", run.name);
+                failed.push(&run.name);
+                continue;
+            }
+            Ok(()) => {}
+        }
+        if let Some(e) = &run.error {
+            eprintln!("tour: {}: {e}", run.name);
+        }
+        if !run.ok() {
+            failed.push(&run.name);
+        }
+    }
+    let missing: Vec<&str> = rec.missing.iter().map(String::as_str).collect();
+    finish(term.out(), runs.len(), &missing, &failed)
 }
 
 fn status(failed: &[&str]) -> ExitCode {
@@ -251,13 +464,12 @@ fn status(failed: &[&str]) -> ExitCode {
 }
 
 /// The last lines: demos missing from this tree, and what failed.
-fn finish(out: &mut impl Write, chosen: &[&Demo], missing: &[&str], failed: &[&str]) -> ExitCode {
+fn finish(out: &mut dyn Write, n: usize, missing: &[&str], failed: &[&str]) -> ExitCode {
     let mut text = String::new();
     if !missing.is_empty() {
         text += &format!("\n(not in this tree yet: {})\n", missing.join(", "));
     }
     if failed.is_empty() {
-        let n = chosen.len();
         text += &format!(
             "\ntour: {n} demo{}, all exited 0\n",
             if n == 1 { "" } else { "s" }
@@ -314,17 +526,28 @@ fn exec(cli: &mut Cli) -> ExitCode {
         args: Box::leak(args.into_boxed_slice()),
         ..demos::EXEC
     };
+    let host = record::collect_host();
+    let mut rec = Recording::new(host.clone());
     let mut out = io::stdout().lock();
+    let mut term = Term::new(&cli.opts, &mut out, Host::from_files(&host), None, true);
     let mut timings = run::Timings::default();
-    match run::run(
+    let command = command_line(&demo, Path::new(name), cli.opts.no_aslr);
+    let (run, result) = run::run(
         &demo,
         Path::new(name),
-        &mut cli.opts,
-        &mut out,
+        &command,
+        &cli.opts,
+        &mut term,
         &mut timings,
-    ) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+    );
+    let ok = run.ok();
+    rec.runs.push(run);
+    if let Some(code) = save(cli, &rec) {
+        return code;
+    }
+    match result {
+        Ok(()) if ok => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::FAILURE,
         Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tour: {name}: {e}");

@@ -9,6 +9,28 @@ unsafe extern "C" {
     fn fcntl(fd: i32, cmd: i32, ...) -> i32;
     fn poll(fds: *mut PollFd, nfds: u64, timeout: i32) -> i32;
     fn syscall(number: i64, ...) -> i64;
+    fn ioctl(fd: i32, request: u64, ...) -> i32;
+}
+
+/// `include/uapi/asm-generic/ioctls.h`: the terminal's size.
+const TIOCGWINSZ: u64 = 0x5413;
+
+/// `struct winsize`, `include/uapi/asm-generic/termios.h`.
+#[repr(C)]
+#[derive(Default)]
+struct WinSize {
+    rows: u16,
+    cols: u16,
+    xpixel: u16,
+    ypixel: u16,
+}
+
+/// The width of the terminal on `fd`, if it is one and says.
+pub fn terminal_width(fd: RawFd) -> Option<usize> {
+    let mut size = WinSize::default();
+    // SAFETY: TIOCGWINSZ writes one struct winsize, which `size` is.
+    let r = unsafe { ioctl(fd, TIOCGWINSZ, &mut size as *mut WinSize) };
+    (r == 0 && size.cols > 0).then_some(usize::from(size.cols))
 }
 
 /// `include/uapi/asm-generic/fcntl.h` and `linux/fcntl.h`.

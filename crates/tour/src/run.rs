@@ -1,5 +1,7 @@
-//! Running one demo: start it, and at each of its stops read /proc, show
-//! what is there and what changed, maybe wait for Enter, then continue it.
+//! The live collector: start a demo, and at each of its stops read its
+//! raw /proc files and output into the recording (record.rs), let the
+//! watcher show the stop (and maybe wait for Enter), then continue it.
+//! Nothing here formats a stop; term.rs does.
 //!
 //! The demo runs in a process group of its own and dies with SIGKILL when
 //! the tour dies (procfs::Demo). Ctrl-C, SIGTERM and SIGHUP keep their
@@ -7,19 +9,24 @@
 //! for them just as for SIGKILL: no handler is needed, and none could
 //! run after a SIGKILL anyway.
 
-use std::io::{self, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::{ChildStderr, ChildStdout, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use procfs::{Event, Mapping, Spawn, maps, stat};
+use procfs::{Event, Spawn};
 
-use crate::annotate::{self, Context, Program};
 use crate::demos::{self, Demo};
+use crate::os;
+use crate::record::{self, DemoRun, Hung, Stop, Watch};
 use crate::style::Style;
-use crate::{diagram, diff, os, show};
+
+/// The /proc/PID files read at every stop, each kept in the stop under
+/// its own name. A file listed here is saved and replayed with no other
+/// change; a renderer that wants it reads `stop.text(NAME)`.
+pub const PROC_FILES: &[&str] = &["maps", "stat", "auxv", "smaps"];
 
 /// How long a demo may take to reach its next stop or exit; the
 /// environment variable overrides it (seconds, for the tests).
@@ -36,6 +43,10 @@ pub struct Options {
     pub style: Style,
     /// Benchmark baseline: continue at once, read and show nothing.
     pub bare: bool,
+    /// Fit the text to this many columns (fit::width).
+    pub width: Option<usize>,
+    /// Every annotation at every stop.
+    pub explain_all: bool,
 }
 
 /// What the benchmark measures.
@@ -88,53 +99,77 @@ impl Pipes {
 
 /// One demo's run, stop by stop.
 struct Run<'a> {
-    demo: &'a Demo,
-    bin: &'a Path,
-    opts: &'a mut Options,
-    out: &'a mut dyn Write,
+    opts: &'a Options,
+    watch: &'a mut dyn Watch,
+    rec: DemoRun,
     child: procfs::Demo,
     /// Readable once the demo has ended: a pause waits for it and Enter.
     ended: Option<OwnedFd>,
     /// An event already taken from the waiter, to handle next.
     pending: Option<Event>,
     pipes: Pipes,
-    program: Option<Program>,
-    first: Option<Vec<Mapping>>,
-    previous: Option<Vec<Mapping>>,
     stops: usize,
 }
 
-/// Runs `demo` from `bin` to its end. Returns whether it went as it
-/// should (exit 0, nothing killed).
+/// The run's record before it starts: the demo as the tour runs it, and
+/// its program file.
+fn begin(demo: &Demo, bin: &Path, command: &str) -> DemoRun {
+    let mut rec = DemoRun {
+        name: demo.name.to_string(),
+        about: demo.about.to_string(),
+        lesson: demo.lesson.to_string(),
+        args: demo.args.iter().map(|a| a.to_string()).collect(),
+        command: command.to_string(),
+        expected: demo.stops,
+        sleeps: demo.sleeps,
+        points: demo.points,
+        marks_stack: demo.marks_stack,
+        ..DemoRun::default()
+    };
+    // As /proc/PID/maps will name it.
+    if let (Ok(path), Ok(bytes)) = (std::fs::canonicalize(bin), std::fs::read(bin)) {
+        let path = path.to_string_lossy().into_owned();
+        rec.files
+            .insert("program.path".into(), format!("{path}\n").into());
+        if bytes.len() <= record::PROGRAM_KEPT_UP_TO {
+            rec.files.insert("program".into(), bytes);
+        } else {
+            let hash = format!("{:016x}\n", record::fnv1a64(&bytes));
+            rec.files.insert("program.fnv1a64".into(), hash.into());
+        }
+    }
+    rec
+}
+
+/// Runs `demo` from `bin` to its end, shown through `watch` as it goes
+/// (`command`: the command line shown). Returns its record, and an error
+/// if the tour could not go on (the record then says so too).
 pub fn run(
     demo: &Demo,
     bin: &Path,
-    opts: &mut Options,
-    out: &mut dyn Write,
+    command: &str,
+    opts: &Options,
+    watch: &mut dyn Watch,
     timings: &mut Timings,
-) -> io::Result<bool> {
-    let mut cmd = Command::new(bin);
-    cmd.args(demo.args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if demo.small_env {
-        let (name, value) = demos::SMALL_ENV;
-        cmd.env_clear().env(name, value);
+) -> (DemoRun, io::Result<()>) {
+    let mut rec = begin(demo, bin, command);
+    if let Err(e) = watch.started(&rec) {
+        return (rec, Err(e));
     }
     let started = Instant::now();
-    let mut child = procfs::Demo::spawn(
-        cmd,
-        Spawn {
-            no_aslr: opts.no_aslr,
-        },
-    )?;
-    let pipes = Pipes::take(&mut child)?;
+    let (child, pipes) = match start(demo, bin, opts) {
+        Ok(c) => c,
+        Err(e) => {
+            rec.error = Some(e.to_string());
+            return (rec, Err(e));
+        }
+    };
+    rec.pid = child.pid;
     let ended = match os::pidfd(child.pid) {
         Ok(fd) => Some(fd),
         Err(e) => {
             // Before Linux 5.3, or refused by a seccomp filter.
-            if opts.pause {
+            if watch.pausing() {
                 static WARNED: Once = Once::new();
                 WARNED.call_once(|| {
                     eprintln!(
@@ -146,33 +181,54 @@ pub fn run(
         }
     };
     let mut r = Run {
-        demo,
-        bin,
         opts,
-        out,
+        watch,
+        rec,
         child,
         ended,
         pending: None,
         pipes,
-        program: None,
-        first: None,
-        previous: None,
         stops: 0,
     };
-    let ok = r.follow(timings);
+    let followed = r.follow(timings);
     timings.runs.push(started.elapsed());
-    let ok = ok?;
-    if !r.opts.bare {
-        r.summary(ok, started.elapsed())?;
+    r.rec.took = started.elapsed();
+    r.rec.status = r.child.last();
+    let result = match followed {
+        Err(e) => {
+            r.rec.error = Some(e.to_string());
+            Err(e)
+        }
+        Ok(()) if r.opts.bare => Ok(()),
+        Ok(()) => r.watch.ended(&r.rec),
+    };
+    (std::mem::take(&mut r.rec), result)
+}
+
+fn start(demo: &Demo, bin: &Path, opts: &Options) -> io::Result<(procfs::Demo, Pipes)> {
+    let mut cmd = Command::new(bin);
+    cmd.args(demo.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if demo.small_env {
+        let (name, value) = demos::SMALL_ENV;
+        cmd.env_clear().env(name, value);
     }
-    Ok(ok)
+    let mut child = procfs::Demo::spawn(
+        cmd,
+        Spawn {
+            no_aslr: opts.no_aslr,
+        },
+    )?;
+    let pipes = Pipes::take(&mut child)?;
+    Ok((child, pipes))
 }
 
 impl Run<'_> {
-    fn follow(&mut self, timings: &mut Timings) -> io::Result<bool> {
-        let name = self.demo.name;
-        if self.demo.sleeps && !self.sleeping(timings)? {
-            return Ok(false);
+    fn follow(&mut self, timings: &mut Timings) -> io::Result<()> {
+        if self.rec.sleeps && !self.sleeping(timings)? {
+            return Ok(());
         }
         loop {
             let (event, fresh) = match self.pending.take() {
@@ -182,14 +238,9 @@ impl Run<'_> {
             let seen = Instant::now();
             match event {
                 None => {
-                    let secs = self.opts.timeout.as_secs_f64();
-                    writeln!(
-                        self.out,
-                        "tour: {name} (pid {}) neither stopped nor exited within {secs} s: killed it",
-                        self.child.pid
-                    )?;
+                    self.rec.hung = Some(Hung::NoStop(self.opts.timeout));
                     self.kill_group();
-                    return Ok(false);
+                    return Ok(());
                 }
                 Some(Event::Stopped(sig)) => {
                     // How long the stop took from waitpid to here (an
@@ -202,38 +253,34 @@ impl Run<'_> {
                         self.child.cont()?;
                         continue;
                     }
-                    let title = if sig == procfs::child::SIGSTOP {
-                        format!("stop {} of {}", self.stops, self.demo.stops)
+                    let (kind, title) = if sig == procfs::child::SIGSTOP {
+                        let of = match self.rec.expected {
+                            // A command given to --exec: no lesson to count.
+                            0 => String::new(),
+                            n => format!(" of {n}"),
+                        };
+                        (record::KIND_STOP, format!("stop {}{of}", self.stops))
                     } else {
-                        format!("stopped by {} (not the demo's own stop)", signal_name(sig))
+                        (
+                            record::KIND_SIGNAL,
+                            format!(
+                                "stopped by {} (not the demo's own stop)",
+                                crate::term::signal_name(sig)
+                            ),
+                        )
                     };
-                    self.show(&title)?;
-                    if self.opts.pause {
-                        let ended = self.pause()?;
+                    self.collect(kind, title)?;
+                    if self.watch.pausing() {
+                        let ended = self.watch.pause(&self.rec, self.ended.as_ref())?;
                         self.resume(ended);
                     } else {
                         self.resume(false);
                         timings.per_stop.push(seen.elapsed());
                     }
                 }
-                Some(Event::Exited(code)) => {
-                    self.output()?;
-                    return Ok(code == 0);
-                }
-                Some(Event::Killed(sig)) => {
-                    self.output()?;
-                    let when = if self.stops > 0 {
-                        format!(" after stop {}", self.stops)
-                    } else {
-                        String::new()
-                    };
-                    writeln!(
-                        self.out,
-                        "tour: {name} (pid {}) was killed by {}{when} (from another terminal?)",
-                        self.child.pid,
-                        signal_name(sig)
-                    )?;
-                    return Ok(false);
+                Some(Event::Exited(_)) | Some(Event::Killed(_)) => {
+                    self.output();
+                    return Ok(());
                 }
             }
         }
@@ -266,12 +313,7 @@ impl Run<'_> {
         if !self.child.wait_sleeping(self.opts.timeout) {
             // Ended already (the main loop reports how), or hangs.
             if !self.child.finished() {
-                writeln!(
-                    self.out,
-                    "tour: {} did not fall asleep within {} s: killed it",
-                    self.demo.name,
-                    self.opts.timeout.as_secs_f64()
-                )?;
+                self.rec.hung = Some(Hung::NoSleep(self.opts.timeout));
                 self.kill_group();
                 return Ok(false);
             }
@@ -281,12 +323,15 @@ impl Run<'_> {
             return Ok(true);
         }
         let seen = Instant::now();
-        let stopped = self.opts.pause
+        let stopped = self.watch.pausing()
             && self.child.signal(procfs::child::SIGSTOP).is_ok()
             && self.child.wait(self.opts.timeout) == Some(Event::Stopped(procfs::child::SIGSTOP));
-        self.show("asleep in nanosleep(2): it never stops itself, so the tour reads its maps now")?;
+        self.collect(
+            record::KIND_ASLEEP,
+            "asleep in nanosleep(2): it never stops itself, so the tour reads its maps now".into(),
+        )?;
         if stopped {
-            let ended = self.pause()?;
+            let ended = self.watch.pause(&self.rec, self.ended.as_ref())?;
             self.resume(ended);
         } else {
             timings.per_stop.push(seen.elapsed());
@@ -301,129 +346,47 @@ impl Run<'_> {
         self.child.kill();
     }
 
-    /// Prints what the demo wrote so far (narration on stderr, data on
-    /// stdout). Returns stdout, where `sections` puts its addresses.
-    fn output(&mut self) -> io::Result<String> {
+    /// What the demo wrote since the last stop: (narration, stdout).
+    fn drained(&mut self) -> [(&'static str, Vec<u8>); 2] {
         let (data, narration) = self.pipes.drain();
-        for l in narration.lines() {
-            writeln!(self.out, "  | {l}")?;
-        }
-        for l in data.lines() {
-            writeln!(self.out, "  > {l}")?;
-        }
-        Ok(data)
+        [("narration", narration.into()), ("stdout", data.into())]
     }
 
-    fn show(&mut self, title: &str) -> io::Result<()> {
-        let st = self.opts.style;
-        writeln!(
-            self.out,
-            "\n{}",
-            st.bold(&format!("-- {}: {title}", self.demo.name))
-        )?;
-        let data = self.output()?;
-        let pid = self.child.pid;
-        let text = match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-            Ok(t) => t,
-            Err(e) => return writeln!(self.out, "tour: cannot read /proc/{pid}/maps: {e}"),
+    /// What the demo wrote after its last stop, into the run.
+    fn output(&mut self) {
+        for (name, bytes) in self.drained() {
+            self.rec.files.insert(name.into(), bytes);
+        }
+    }
+
+    /// One look: the demo's output so far and its /proc files, into a
+    /// new stop of the record, then shown.
+    fn collect(&mut self, kind: &str, title: String) -> io::Result<()> {
+        let mut stop = Stop {
+            title,
+            kind: kind.into(),
+            ..Stop::default()
         };
-        let now = maps::parse(&text).map_err(io::Error::other)?;
-        let lines = diff::diff(self.previous.as_deref(), &now);
-        // --raw replaces the table only: the diagram and the summary
-        // still come from the parsed lines.
-        if self.opts.raw {
-            write!(self.out, "{text}")?;
-        } else {
-            if self.program.is_none() {
-                self.program = Program::find(self.bin, &now);
-            }
-            let ctx = Context {
-                program: self.program.clone(),
-                stat: stat::read(pid).ok(),
-            };
-            let points = if self.demo.points {
-                annotate::points(&data)
-            } else {
-                Vec::new()
-            };
-            let table = show::maps(&lines, &ctx, &points, self.demo.marks_stack, st);
-            write!(self.out, "{table}")?;
+        for (name, bytes) in self.drained() {
+            stop.files.insert(name.into(), bytes);
         }
-        if self.opts.diagram {
-            write!(self.out, "\n{}", diagram::draw(&lines, st))?;
-        }
-        self.first.get_or_insert_with(|| now.clone());
-        self.previous = Some(now);
-        Ok(())
-    }
-
-    /// Waits for Enter while the demo stays stopped. Returns whether the
-    /// demo ended meanwhile (killed from another terminal).
-    fn pause(&mut self) -> io::Result<bool> {
         let pid = self.child.pid;
-        writeln!(
-            self.out,
-            "\n  paused: pid {pid} stays stopped. In another terminal: pmap -X {pid}, gdb -p {pid}, cat /proc/{pid}/maps\n  Enter continues."
-        )?;
-        self.out.flush()?;
-        match os::wait_input_or_end(0, self.ended.as_ref())? {
-            os::Ready::Ended => Ok(true),
-            os::Ready::Input => {
-                // Unbuffered: one read takes the Enter (and anything typed
-                // before it); 0 bytes is EOF.
-                // SAFETY: fd 0 stays open; ManuallyDrop keeps it so.
-                let mut stdin =
-                    std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
-                let mut buf = [0u8; 1024];
-                if stdin.read(&mut buf).unwrap_or(0) == 0 {
-                    writeln!(self.out, "  (stdin is closed: no more pauses)")?;
-                    self.opts.pause = false;
+        for name in PROC_FILES {
+            match std::fs::read(format!("/proc/{pid}/{name}")) {
+                Ok(bytes) => {
+                    stop.files.insert(name.to_string(), bytes);
                 }
-                Ok(false)
+                Err(e) if *name == "maps" => {
+                    let why = format!("cannot read /proc/{pid}/maps: {e}");
+                    stop.files.insert("error".into(), why.into());
+                }
+                // Others are extras: a renderer does without them.
+                Err(_) => {}
             }
         }
-    }
-
-    fn summary(&mut self, ok: bool, took: Duration) -> io::Result<()> {
-        let d = self.demo;
-        let how = match self.child.last() {
-            Some(Event::Exited(c)) => format!("exited {c}"),
-            Some(Event::Killed(s)) => format!("killed by {}", signal_name(s)),
-            _ => "did not finish".into(),
-        };
-        let count = if self.stops == d.stops || d.sleeps {
-            format!(
-                "{} stop{}",
-                self.stops,
-                if self.stops == 1 { "" } else { "s" }
-            )
-        } else {
-            format!("{} stops (the lesson has {})", self.stops, d.stops)
-        };
-        let mut text = format!(
-            "\n== {}: {count}, {how}, {:.2} s.",
-            d.name,
-            took.as_secs_f64()
-        );
-        if let (Some(first), Some(last)) = (&self.first, &self.previous)
-            && self.stops > 1
-        {
-            let changes = show::net_changes(first, last);
-            if !changes.is_empty() {
-                text += &format!(" First to last stop: {}.", changes.join(", "));
-            }
-        }
-        let st = self.opts.style;
-        writeln!(
-            self.out,
-            "{}",
-            if ok {
-                st.bold(&text)
-            } else {
-                st.removed(&text)
-            }
-        )?;
-        writeln!(self.out, "   {}", d.lesson)
+        self.rec.stops.push(stop);
+        let stop = self.rec.stops.last().expect("just pushed");
+        self.watch.stopped(&self.rec, stop)
     }
 }
 
@@ -434,45 +397,5 @@ impl Drop for Run<'_> {
         if !self.child.finished() {
             self.kill_group();
         }
-    }
-}
-
-/// `SIGKILL (9)`, for the x86-64 numbers of signal(7).
-pub fn signal_name(sig: i32) -> String {
-    const NAMES: [&str; 20] = [
-        "",
-        "SIGHUP",
-        "SIGINT",
-        "SIGQUIT",
-        "SIGILL",
-        "SIGTRAP",
-        "SIGABRT",
-        "SIGBUS",
-        "SIGFPE",
-        "SIGKILL",
-        "SIGUSR1",
-        "SIGSEGV",
-        "SIGUSR2",
-        "SIGPIPE",
-        "SIGALRM",
-        "SIGTERM",
-        "SIGSTKFLT",
-        "SIGCHLD",
-        "SIGCONT",
-        "SIGSTOP",
-    ];
-    match NAMES.get(sig as usize).filter(|n| !n.is_empty()) {
-        Some(n) => format!("{n} ({sig})"),
-        None => format!("signal {sig}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn signal_names() {
-        assert_eq!(super::signal_name(9), "SIGKILL (9)");
-        assert_eq!(super::signal_name(19), "SIGSTOP (19)");
-        assert_eq!(super::signal_name(40), "signal 40");
     }
 }

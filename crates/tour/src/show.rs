@@ -2,23 +2,110 @@
 //! annotation, the addresses the demo printed pointed at their lines,
 //! and the per-demo summary.
 
+use std::collections::HashSet;
+
 use procfs::Mapping;
 
 use crate::annotate::{self, Context, Point};
 use crate::diagram::USER_TOP;
 use crate::diff::{self, Line, Mark};
+use crate::fit;
 use crate::style::{self, Style};
 
 /// Width of the name column.
 const NAME: usize = 14;
 
-/// The annotated maps of one stop, marked against `before`.
+/// How the table is laid out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Layout {
+    /// Fit the rows to this many columns.
+    pub width: Option<usize>,
+    /// Every annotation at every stop, not only where it is new.
+    pub explain_all: bool,
+}
+
+/// Which annotations a demo's table has shown: a mapping (its file or,
+/// anonymous, its start, and its permissions) with its words.
+pub type Explained = HashSet<String>;
+
+fn explained_key(m: &Mapping, words: &str) -> String {
+    let which = if m.path.is_empty() {
+        format!("{:x}", m.start)
+    } else {
+        m.path.clone()
+    };
+    format!("{which}|{}|{words}", m.perms)
+}
+
+/// What a line says: its change (`+4 KiB`, `unmapped`, or nothing) and
+/// its annotation, if it is new in the demo or changed (or `all`).
+pub fn note(
+    l: &Line,
+    ctx: &Context,
+    all: bool,
+    explained: &mut Explained,
+) -> (String, Option<String>) {
+    let words = annotate::annotate(&l.now, ctx);
+    let new = if l.mark == Mark::Removed {
+        all
+    } else {
+        explained.insert(explained_key(&l.now, &words)) || all
+    };
+    let change = match l.mark {
+        Mark::Changed => l.delta(),
+        Mark::Removed => "unmapped".into(),
+        _ => String::new(),
+    };
+    (change, new.then_some(words))
+}
+
+/// One table row: `prefix` and its `note`, fitted to the layout's width
+/// (continuation lines indented under the note), each line in colour.
+fn row(prefix: &str, note: &str, mark: Mark, st: Style, width: Option<usize>) -> String {
+    let paint = |t: &str| match mark {
+        Mark::Added => st.added(t),
+        Mark::Removed => st.removed(t),
+        Mark::Changed => st.changed(t),
+        Mark::Same if note.is_empty() => st.dim(t),
+        Mark::Same => t.to_string(),
+    };
+    let used = fit::visible(prefix);
+    let fits = width.is_none_or(|w| used + note.chars().count() <= w);
+    if note.is_empty() || fits {
+        return paint(format!("{prefix}{}", st.dim(note)).trim_end()) + "\n";
+    }
+    let w = width.unwrap_or(usize::MAX);
+    let mut out = String::new();
+    let (mut head, indent, parts) = if w.saturating_sub(used) >= fit::MIN_COLUMN {
+        let room = w - used;
+        (prefix.to_string(), used, fit::pieces(note, room, room))
+    } else {
+        // Too narrow for a column: the words go below the row.
+        let indent = 4.min(w / 4);
+        out += &paint(prefix.trim_end());
+        out += "\n";
+        let room = w - indent;
+        (" ".repeat(indent), indent, fit::pieces(note, room, room))
+    };
+    for p in &parts {
+        out += &paint(&format!("{head}{}", st.dim(p)));
+        out += "\n";
+        head = " ".repeat(indent);
+    }
+    out
+}
+
+/// The annotated maps of one stop, marked against `before`. A line's
+/// annotation is given where it is new in the demo (`explained` keeps
+/// those given) or changed; a line seen before shows without it.
 pub fn maps(
     lines: &[Line],
     ctx: &Context,
     points: &[Point],
     marks_stack: bool,
     st: Style,
+    layout: Layout,
+    explained: &mut Explained,
 ) -> String {
     // As wide as user-space addresses; [vsyscall]'s kernel address sticks out.
     let width = lines
@@ -30,65 +117,78 @@ pub fn maps(
     let mut out = String::new();
     for l in lines {
         let m = &l.now;
-        let mut note = annotate::annotate(m, ctx);
-        match l.mark {
-            Mark::Changed => note = format!("{} | {note}", l.delta()),
-            Mark::Removed => note = format!("unmapped | {note}"),
-            _ => {}
-        }
-        let text = format!(
-            "{} {:<range$} {} {:>9}  {:<NAME$} {}",
+        let (change, words) = note(l, ctx, layout.explain_all, explained);
+        let note = match (change.is_empty(), words) {
+            (true, Some(w)) => w,
+            (false, Some(w)) => format!("{change} | {w}"),
+            (_, None) => change,
+        };
+        let prefix = format!(
+            "{} {:<range$} {} {:>9}  {:<NAME$} ",
             l.mark.symbol(),
             format!("{:08x}-{:08x}", m.start, m.end),
             m.perms,
             style::size(m.size()),
             annotate::short_name(m),
-            st.dim(&note),
             range = 2 * width + 1
         );
-        out += &match l.mark {
-            Mark::Added => st.added(&text),
-            Mark::Removed => st.removed(&text),
-            Mark::Changed => st.changed(&text),
-            Mark::Same => text,
-        };
-        out += "\n";
-        if l.mark == Mark::Removed {
-            continue;
-        }
+        out += &row(&prefix, &note, l.mark, st, layout.width);
         let pad = " ".repeat(width * 2 + 4);
-        for p in points.iter().filter(|p| m.contains(p.addr)) {
-            out += &format!("{pad}<- {}\n", point(p, m, ctx));
-        }
-        if let Some(prog) = ctx.program.as_ref().filter(|p| p.offset != 0)
-            && prog.owns(m)
-            && !lines
-                .iter()
-                .any(|o| o.now.start < m.start && prog.owns(&o.now))
-        {
-            out += &format!(
-                "{pad}<- a PIE: loaded {:#x} above its link address; ELF address = address - {:#x}\n",
-                prog.offset, prog.offset
-            );
-        }
-        if let (true, Some(stat)) = (marks_stack && m.path == "[stack]", &ctx.stat) {
-            for mark in annotate::stack_marks(m, stat) {
-                out += &format!("{pad}<- {mark}\n");
-            }
+        for note in under(l, lines, ctx, points, marks_stack) {
+            out += &format!("{pad}<- {note}\n");
         }
     }
-    for p in points {
-        if !lines
-            .iter()
-            .any(|l| l.mark != Mark::Removed && l.now.contains(p.addr))
-        {
-            out += &format!(
-                "  ! {} ({}) at {:#x} is in no mapping\n",
-                p.name, p.place, p.addr
-            );
-        }
+    for p in astray(lines, points) {
+        out += &format!("  ! {p}\n");
     }
     out
+}
+
+/// What hangs under a line: the demo's addresses in it, a PIE's load
+/// offset at its first line, argv/envp/auxv in [stack].
+pub fn under(
+    l: &Line,
+    lines: &[Line],
+    ctx: &Context,
+    points: &[Point],
+    marks_stack: bool,
+) -> Vec<String> {
+    let m = &l.now;
+    let mut notes = Vec::new();
+    if l.mark == Mark::Removed {
+        return notes;
+    }
+    for p in points.iter().filter(|p| m.contains(p.addr)) {
+        notes.push(point(p, m, ctx));
+    }
+    if let Some(prog) = ctx.program.as_ref().filter(|p| p.offset != 0)
+        && prog.owns(m)
+        && !lines
+            .iter()
+            .any(|o| o.now.start < m.start && prog.owns(&o.now))
+    {
+        notes.push(format!(
+            "a PIE: loaded {:#x} above its link address; ELF address = address - {:#x}",
+            prog.offset, prog.offset
+        ));
+    }
+    if let (true, Some(stat)) = (marks_stack && m.path == "[stack]", &ctx.stat) {
+        notes.extend(annotate::stack_marks(m, stat));
+    }
+    notes
+}
+
+/// The demo's addresses that lie in no mapping.
+pub fn astray(lines: &[Line], points: &[Point]) -> Vec<String> {
+    points
+        .iter()
+        .filter(|p| {
+            !lines
+                .iter()
+                .any(|l| l.mark != Mark::Removed && l.now.contains(p.addr))
+        })
+        .map(|p| format!("{} ({}) at {:#x} is in no mapping", p.name, p.place, p.addr))
+        .collect()
 }
 
 /// `counter (.data) 0x402b18: section .data, as printed`.
@@ -148,6 +248,8 @@ mod tests {
             &[],
             false,
             Style::default(),
+            Layout::default(),
+            &mut Explained::new(),
         );
         let rows: Vec<&str> = text.lines().collect();
         assert_eq!(rows.len(), now.len());
@@ -173,6 +275,8 @@ mod tests {
             &pts,
             false,
             Style::default(),
+            Layout::default(),
+            &mut Explained::new(),
         );
         let rows: Vec<&str> = text.lines().collect();
         assert!(rows[6].contains("[stack]"));
@@ -186,6 +290,91 @@ mod tests {
             text.contains("! wild (mmap) at 0x10 is in no mapping"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn annotations_once_then_only_when_changed_and_fitted() {
+        let a = maps::parse(STOP).unwrap();
+        let mut b = a.clone();
+        b[6].start -= 0x1000;
+        let mut seen = Explained::new();
+        let layout = Layout {
+            width: Some(100),
+            explain_all: false,
+        };
+        let show = |before: Option<&[Mapping]>, now: &[Mapping], seen: &mut Explained| {
+            let ctx = Context::default();
+            maps(
+                &diff::diff(before, now),
+                &ctx,
+                &[],
+                false,
+                Style::default(),
+                layout,
+                seen,
+            )
+        };
+        let first = show(None, &a, &mut seen);
+        assert!(first.contains("grows down"), "{first}");
+        assert!(first.lines().all(|l| l.chars().count() <= 100), "{first}");
+        // Continuations sit under the annotation column, 59 characters in.
+        let rows: Vec<&str> = first.lines().collect();
+        let vvar = rows.iter().position(|l| l.contains("[vvar] ")).unwrap();
+        let cont = rows[vvar + 1];
+        assert!(cont.starts_with(&" ".repeat(59)), "{first}");
+        assert!(cont.as_bytes()[59] != b' ', "{first}");
+        // At 80 the column would be 21 wide: the words go below the row.
+        let narrow = Layout {
+            width: Some(80),
+            explain_all: false,
+        };
+        let ctx = Context::default();
+        let below = maps(
+            &diff::diff(None, &a),
+            &ctx,
+            &[],
+            false,
+            Style::default(),
+            narrow,
+            &mut Explained::new(),
+        );
+        assert!(below.lines().all(|l| l.chars().count() <= 80), "{below}");
+        assert!(
+            below
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("    a file mapped"),
+            "{below}"
+        );
+        let second = show(Some(&a), &b, &mut seen);
+        assert!(!second.contains("grows down"), "said once: {second}");
+        assert!(!second.contains("kernel data"), "{second}");
+        let stack = second.lines().find(|l| l.contains("[stack]")).unwrap();
+        assert!(
+            stack.ends_with("132 KiB -> 136 KiB, +4 KiB (grew down)"),
+            "{stack}"
+        );
+        let vvar = second.lines().find(|l| l.contains("[vvar]")).unwrap();
+        assert!(vvar.ends_with("[vvar]"), "no trailing blanks: {vvar:?}");
+        let all = Layout {
+            width: None,
+            explain_all: true,
+        };
+        let every = maps(
+            &diff::diff(Some(&a), &b),
+            &Context::default(),
+            &[],
+            false,
+            Style::default(),
+            all,
+            &mut seen,
+        );
+        assert!(
+            every.contains("(grew down) | main thread's stack"),
+            "{every}"
+        );
+        assert_eq!(every.lines().count(), a.len(), "one line each: {every}");
     }
 
     #[test]

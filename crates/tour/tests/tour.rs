@@ -6,37 +6,17 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use procfs::testing::tool;
 
-const TOUR: &str = env!("CARGO_BIN_EXE_tour");
+mod common;
+use common::{TOUR, text, tour, tour_cmd};
+
 /// How long a whole tour step may take on a slow machine.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-fn tour_cmd(args: &[&str]) -> Command {
-    let mut cmd = Command::new(TOUR);
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("TOUR_TIMEOUT");
-    cmd
-}
-
-fn tour(args: &[&str]) -> Output {
-    tour_cmd(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the tour")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 /// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
 /// is what came before the first stop.

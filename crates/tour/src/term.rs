@@ -1,0 +1,311 @@
+//! The terminal renderer: a recording shown as text, stop by stop, as
+//! the live run collects it or as a saved one is replayed. It reads only
+//! the recording (record.rs), never /proc.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use procfs::{Event, Mapping, maps, stat};
+
+use crate::annotate::{self, Context, Program};
+use crate::record::{DemoRun, Host, Hung, Stop, Watch};
+use crate::run::Options;
+use crate::show::{Explained, Layout};
+use crate::{diagram, diff, fit, os, show};
+
+/// Shows runs on `out`.
+pub struct Term<'a> {
+    opts: Options,
+    out: &'a mut dyn Write,
+    host: Host,
+    /// `== 3/11`: how many demos there are; `None` (`--exec`): no heading.
+    total: Option<usize>,
+    /// Demos started so far.
+    seen: usize,
+    /// Whether the pid shown at a pause is a live process.
+    live: bool,
+    // Per run:
+    program: Option<Program>,
+    first: Option<Vec<Mapping>>,
+    previous: Option<Vec<Mapping>>,
+    explained: Explained,
+}
+
+impl<'a> Term<'a> {
+    pub fn new(
+        opts: &Options,
+        out: &'a mut dyn Write,
+        host: Host,
+        total: Option<usize>,
+        live: bool,
+    ) -> Term<'a> {
+        Term {
+            opts: opts.clone(),
+            out,
+            host,
+            total,
+            seen: 0,
+            live,
+            program: None,
+            first: None,
+            previous: None,
+            explained: Explained::new(),
+        }
+    }
+
+    /// Writes `text`, its lines fitted to the width.
+    fn put(&mut self, text: &str) -> io::Result<()> {
+        self.out
+            .write_all(fit::lines(text, self.opts.width).as_bytes())
+    }
+
+    pub fn out(&mut self) -> &mut dyn Write {
+        self.out
+    }
+
+    /// What the demo wrote: narration (stderr) as `  | `, data (stdout)
+    /// as `  > ` lines.
+    fn output(&mut self, narration: Option<String>, data: Option<String>) -> io::Result<()> {
+        let mut text = String::new();
+        for l in narration.unwrap_or_default().lines() {
+            text += &format!("  | {l}\n");
+        }
+        for l in data.unwrap_or_default().lines() {
+            text += &format!("  > {l}\n");
+        }
+        self.put(&text)
+    }
+
+    fn summary(&mut self, run: &DemoRun) -> io::Result<()> {
+        let how = match run.status {
+            Some(Event::Exited(c)) => format!("exited {c}"),
+            Some(Event::Killed(s)) => format!("killed by {}", signal_name(s)),
+            _ => "did not finish".into(),
+        };
+        let stops = run.counted();
+        let count = if stops == run.expected || run.sleeps {
+            format!("{stops} stop{}", if stops == 1 { "" } else { "s" })
+        } else {
+            format!("{stops} stops (the lesson has {})", run.expected)
+        };
+        let mut text = format!(
+            "\n== {}: {count}, {how}, {:.2} s.",
+            run.name,
+            run.took.as_secs_f64()
+        );
+        if let (Some(first), Some(last)) = (&self.first, &self.previous)
+            && stops > 1
+        {
+            let changes = show::net_changes(first, last);
+            if !changes.is_empty() {
+                text += &format!(" First to last stop: {}.", changes.join(", "));
+            }
+        }
+        let st = self.opts.style;
+        let line = if run.ok() {
+            st.bold(&text)
+        } else {
+            st.removed(&text)
+        };
+        self.put(&format!("{line}\n   {}\n", run.lesson))
+    }
+}
+
+impl Watch for Term<'_> {
+    fn started(&mut self, run: &DemoRun) -> io::Result<()> {
+        self.seen += 1;
+        self.program = None;
+        self.first = None;
+        self.previous = None;
+        self.explained.clear();
+        if let Some(total) = self.total {
+            let head = format!("== {}/{total} {}: {}", self.seen, run.name, run.about);
+            let text = format!("\n{}\n{}\n", self.opts.style.bold(&head), run.command);
+            self.put(&text)?;
+        }
+        Ok(())
+    }
+
+    fn stopped(&mut self, run: &DemoRun, stop: &Stop) -> io::Result<()> {
+        let st = self.opts.style;
+        self.put(&format!(
+            "\n{}\n",
+            st.bold(&format!("-- {}: {}", run.name, stop.title))
+        ))?;
+        let data = stop.text("stdout");
+        self.output(stop.text("narration"), data.clone())?;
+        let Some(text) = stop.text("maps") else {
+            let why = stop.text("error").unwrap_or_else(|| "no maps file".into());
+            return self.put(&format!("tour: {why}\n"));
+        };
+        let now = maps::parse(&text).map_err(io::Error::other)?;
+        let lines = diff::diff(self.previous.as_deref(), &now);
+        // --raw replaces the table only: the diagram and the summary
+        // still come from the parsed lines.
+        if self.opts.raw {
+            write!(self.out, "{text}")?;
+        } else {
+            if self.program.is_none()
+                && let (Some(path), Some(file)) = (run.text("program.path"), run.bytes("program"))
+            {
+                self.program = Program::find(path.trim_end_matches('\n'), file, &now);
+            }
+            let ctx = Context {
+                program: self.program.clone(),
+                stat: stop.text("stat").and_then(|t| stat::parse(&t).ok()),
+                host: self.host.clone(),
+            };
+            let points = if run.points {
+                annotate::points(&data.unwrap_or_default())
+            } else {
+                Vec::new()
+            };
+            let layout = Layout {
+                width: self.opts.width,
+                explain_all: self.opts.explain_all,
+            };
+            let table = show::maps(
+                &lines,
+                &ctx,
+                &points,
+                run.marks_stack,
+                st,
+                layout,
+                &mut self.explained,
+            );
+            self.put(&table)?;
+        }
+        if self.opts.diagram {
+            let space = diagram::Space::of(self.host.paging_levels);
+            let picture = diagram::draw(&lines, st, self.opts.width, space);
+            self.put(&format!("\n{picture}"))?;
+        }
+        self.first.get_or_insert_with(|| now.clone());
+        self.previous = Some(now);
+        Ok(())
+    }
+
+    fn ended(&mut self, run: &DemoRun) -> io::Result<()> {
+        let name = &run.name;
+        let pid = run.pid;
+        match run.hung {
+            Some(Hung::NoStop(t)) => self.put(&format!(
+                "tour: {name} (pid {pid}) neither stopped nor exited within {} s: killed it\n",
+                t.as_secs_f64()
+            ))?,
+            Some(Hung::NoSleep(t)) => self.put(&format!(
+                "tour: {name} did not fall asleep within {} s: killed it\n",
+                t.as_secs_f64()
+            ))?,
+            None => {
+                self.output(run.text("narration"), run.text("stdout"))?;
+                if let Some(Event::Killed(sig)) = run.status {
+                    let stops = run.counted();
+                    let when = if stops > 0 {
+                        format!(" after stop {stops}")
+                    } else {
+                        String::new()
+                    };
+                    self.put(&format!(
+                        "tour: {name} (pid {pid}) was killed by {}{when} (from another terminal?)\n",
+                        signal_name(sig)
+                    ))?;
+                }
+            }
+        }
+        self.summary(run)
+    }
+
+    fn pausing(&self) -> bool {
+        self.opts.pause
+    }
+
+    /// Waits for Enter (while the demo stays stopped, live). Returns
+    /// whether the demo ended meanwhile (killed from another terminal).
+    fn pause(&mut self, run: &DemoRun, ended: Option<&OwnedFd>) -> io::Result<bool> {
+        let pid = run.pid;
+        let prompt = if self.live {
+            format!(
+                "\n  paused: pid {pid} stays stopped. In another terminal: pmap -X {pid}, gdb -p {pid}, cat /proc/{pid}/maps\n  Enter continues.\n"
+            )
+        } else {
+            format!(
+                "\n  paused: a recorded stop of pid {pid} (a replay: no process to look at)\n  Enter continues.\n"
+            )
+        };
+        self.put(&prompt)?;
+        self.out.flush()?;
+        match os::wait_input_or_end(0, ended)? {
+            os::Ready::Ended => Ok(true),
+            os::Ready::Input => {
+                // Unbuffered: one read takes the Enter (and anything typed
+                // before it); 0 bytes is EOF.
+                // SAFETY: fd 0 stays open; ManuallyDrop keeps it so.
+                let mut stdin =
+                    std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
+                let mut buf = [0u8; 1024];
+                if stdin.read(&mut buf).unwrap_or(0) == 0 {
+                    self.put("  (stdin is closed: no more pauses)\n")?;
+                    self.opts.pause = false;
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Shows a saved run through `watch`, as it was shown live: a replay.
+pub fn replay(run: &DemoRun, watch: &mut dyn Watch) -> io::Result<()> {
+    watch.started(run)?;
+    for stop in &run.stops {
+        watch.stopped(run, stop)?;
+        if watch.pausing() {
+            watch.pause(run, None)?;
+        }
+    }
+    // A run the tour failed at (`tour: NAME: ERROR`) had no summary.
+    if run.error.is_none() {
+        watch.ended(run)?;
+    }
+    Ok(())
+}
+
+/// `SIGKILL (9)`, for the x86-64 numbers of signal(7).
+pub fn signal_name(sig: i32) -> String {
+    const NAMES: [&str; 20] = [
+        "",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+    ];
+    match NAMES.get(sig as usize).filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n} ({sig})"),
+        None => format!("signal {sig}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn signal_names() {
+        assert_eq!(super::signal_name(9), "SIGKILL (9)");
+        assert_eq!(super::signal_name(19), "SIGSTOP (19)");
+        assert_eq!(super::signal_name(40), "signal 40");
+    }
+}
