@@ -26,6 +26,7 @@ mod run;
 mod show;
 mod style;
 mod svg;
+mod tasks;
 mod term;
 
 use std::io::{self, ErrorKind, Write};

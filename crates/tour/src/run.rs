@@ -384,6 +384,7 @@ impl Run<'_> {
                 Err(_) => {}
             }
         }
+        crate::tasks::collect(pid, &mut stop.files);
         self.rec.stops.push(stop);
         let stop = self.rec.stops.last().expect("just pushed");
         self.watch.stopped(&self.rec, stop)

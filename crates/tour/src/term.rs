@@ -28,6 +28,8 @@ pub struct Term<'a> {
     program: Option<Program>,
     first: Option<Vec<Mapping>>,
     previous: Option<Vec<Mapping>>,
+    /// The last stop had more than one task (crate::tasks).
+    threads_seen: bool,
     explained: Explained,
 }
 
@@ -49,6 +51,7 @@ impl<'a> Term<'a> {
             program: None,
             first: None,
             previous: None,
+            threads_seen: false,
             explained: Explained::new(),
         }
     }
@@ -117,6 +120,7 @@ impl Watch for Term<'_> {
         self.program = None;
         self.first = None;
         self.previous = None;
+        self.threads_seen = false;
         self.explained.clear();
         if let Some(total) = self.total {
             let head = format!("== {}/{total} {}: {}", self.seen, run.name, run.about);
@@ -155,11 +159,12 @@ impl Watch for Term<'_> {
                 stat: stop.text("stat").and_then(|t| stat::parse(&t).ok()),
                 host: self.host.clone(),
             };
-            let points = if run.points {
+            let mut points = if run.points {
                 annotate::points(&data.unwrap_or_default())
             } else {
                 Vec::new()
             };
+            points.extend(crate::tasks::stack_pointers(stop, run.pid));
             let layout = Layout {
                 width: self.opts.width,
                 explain_all: self.opts.explain_all,
@@ -174,6 +179,12 @@ impl Watch for Term<'_> {
                 &mut self.explained,
             );
             self.put(&table)?;
+        }
+        // The task list where there are threads, and once more when they
+        // are gone.
+        if let Some(line) = crate::tasks::line(stop, self.threads_seen) {
+            self.threads_seen = crate::tasks::tasks(stop).len() > 1;
+            self.put(&format!("  {line}\n"))?;
         }
         if self.opts.diagram {
             let space = diagram::Space::of(self.host.paging_levels);
