@@ -121,7 +121,8 @@ fn main(args: Args) {
     }
     say(
         quiet,
-        "threads: N+1 tasks, all stopped; thread stacks are unnamed\n",
+        "threads: N+1 tasks, all stopped by one SIGSTOP (group stop)\n  \
+         thread stacks are unnamed: maps names only the main [stack] (since 4.5)\n",
     );
     sys::narrate_stop(quiet).or_exit("kill");
 
