@@ -102,17 +102,14 @@ fn main(args: Args) {
     };
     // SAFETY: the fresh mapping is used by nothing but signal handlers.
     unsafe { sys::signal::sigaltstack(&ss) }.or_exit("sigaltstack");
-    for (sig, handler) in [
-        (SIGUSR1, on_usr1 as *const () as usize),
-        (SIGSEGV, on_segv as *const () as usize),
-    ] {
+    for sig in [SIGUSR1, SIGSEGV] {
         let act = Sigaction {
-            handler,
+            handler: on_signal as *const () as usize,
             flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
             restorer: sys::signal::restorer(),
             mask: 0,
         };
-        // SAFETY: both handlers are SA_SIGINFO handlers; the restorer
+        // SAFETY: on_signal is a SA_SIGINFO handler; the restorer
         // calls rt_sigreturn.
         unsafe { sys::signal::rt_sigaction(sig, &act) }.or_exit("rt_sigaction");
     }
@@ -162,25 +159,26 @@ fn descend() {
     black_box(&frame);
 }
 
-/// SIGUSR1: show the signal frame's return address, and stop.
-extern "C" fn on_usr1(_sig: i32, _info: *const Siginfo, uc: *mut u8) {
-    // The frame is `struct rt_sigframe` (arch/x86/include/asm/sigframe.h):
-    // the return address (`pretcode`), then the ucontext the kernel passes
-    // as the third argument. So the return address is the word below it.
-    // SAFETY: `uc` points into the frame the kernel just wrote.
-    let ret = unsafe { (uc as *const usize).sub(1).read() };
-    show("restorer .text ", ret);
-    say("guard: in SIGUSR1's handler\n");
-    sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
-}
-
-/// SIGSEGV: the stack could not grow. Show where, stop, exit 0.
-extern "C" fn on_segv(_sig: i32, info: *const Siginfo, _uc: *mut u8) {
+/// The handler of both signals. SIGUSR1: show the signal frame's return
+/// address, stop, return. SIGSEGV: the stack could not grow; show where,
+/// stop, exit 0.
+extern "C" fn on_signal(sig: i32, info: *const Siginfo, uc: *mut u8) {
+    if sig as usize == SIGUSR1 {
+        // The frame is `struct rt_sigframe` (arch/x86/include/asm/
+        // sigframe.h): the return address (`pretcode`), then the ucontext
+        // the kernel passes as the third argument: the word below it.
+        // SAFETY: `uc` points into the frame the kernel just wrote.
+        let ret = unsafe { (uc as *const usize).sub(1).read() };
+        show("restorer .text ", ret);
+        say("guard: in SIGUSR1's handler\n");
+        sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
+        return;
+    }
     // SAFETY: the kernel passes a valid siginfo to a SA_SIGINFO handler.
     let addr = unsafe { (*info).si_addr };
     show("si_addr fault ", addr);
     show("sp mmap ", sys::arch::stack_pointer());
-    say("guard: SIGSEGV, [stack] is full\n");
+    say("guard: SIGSEGV: [stack] hit RLIMIT_STACK or the guard gap\n");
     sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
     sys::exit(0)
 }

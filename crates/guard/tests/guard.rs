@@ -78,7 +78,7 @@ fn the_stack_grows_to_exactly_its_limit() {
     for text in [
         "handlers set",
         "in SIGUSR1's handler",
-        "SIGSEGV, [stack] is full",
+        "SIGSEGV: [stack] hit RLIMIT_STACK or the guard gap",
         "[stop 3]",
     ] {
         assert!(w.stderr.contains(text), "{text:?} in {}", w.stderr);
