@@ -35,6 +35,8 @@ args_for() {
     case $1 in
         minimal) echo 0 ;;
         vdso) echo "-q --calls 1000" ;;
+        threads) echo "-q 8" ;;
+        tls) echo "-q --threads" ;;
         *) echo -q ;;
     esac
 }
@@ -59,7 +61,7 @@ run_through() {
 
 readonly I686=i686-unknown-linux-gnu
 # The demos not ported to i686 (crates/sys/not-on-i686.txt says why).
-not_on_i686=" $(sed -n 's/^\([a-z0-9_-]*\): .*/\1/p' crates/sys/not-on-i686.txt | tr '\n' ' ')"
+not_on_i686=" $(sed -n 's/^\([a-z0-9_-]*\)\( (x86-64 only)\)\{0,1\}: .*/\1/p' crates/sys/not-on-i686.txt | tr '\n' ' ')"
 i686_demos=()
 for d in "${demos[@]}"; do
     [[ $not_on_i686 == *" $d "* ]] || i686_demos+=("$d")

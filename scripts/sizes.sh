@@ -21,6 +21,8 @@
 #            page, so the program's three maps lines all show offset 0 and
 #            are the same file page, mapped three times. They aim for 2048
 #            ("over aim" is printed, not an error).
+#   PT_TLS   only in tls: every other demo must have none (an empty one
+#            is 56 bytes; crates/sys/build_demo.rs, TLS_DEMOS).
 #   auxv, vdso <= 8192: the two that parse what the kernel hands over.
 #            auxv names all 40-odd AT_ types and escapes arbitrary
 #            argv/envp bytes; vdso reads an ELF dynamic symbol table with
@@ -48,7 +50,7 @@ for manifest in crates/*/Cargo.toml; do
     fi
 done
 # Lecture order where known, then the rest.
-order=(minimal stop brk stack mmap paging mprotect cow sections fixed filemap pie auxv vdso)
+order=(minimal stop brk stack mmap paging mprotect cow sections fixed filemap pie auxv vdso threads guard tls)
 sorted=()
 for d in "${order[@]}"; do
     for x in "${demos[@]}"; do [[ $x == "$d" ]] && sorted+=("$d"); done
@@ -67,7 +69,7 @@ done
 
 readonly I686=i686-unknown-linux-gnu
 # The demos not ported to i686 (crates/sys/not-on-i686.txt says why).
-NOT_ON_I686=" $(sed -n 's/^\([a-z0-9_-]*\): .*/\1/p' crates/sys/not-on-i686.txt | tr '\n' ' ')"
+NOT_ON_I686=" $(sed -n 's/^\([a-z0-9_-]*\)\( (x86-64 only)\)\{0,1\}: .*/\1/p' crates/sys/not-on-i686.txt | tr '\n' ' ')"
 readonly NOT_ON_I686
 
 packages=()
@@ -122,7 +124,11 @@ report() {
             *) limit=$DEMO_LIMIT ;;
         esac
         verdict=ok
-        if ((strip_size > limit)); then
+        tls=$(readelf -lW "$bin" | awk '$1 == "TLS"' | wc -l)
+        if [[ $d != tls ]] && ((tls > 0)); then
+            verdict="HAS PT_TLS"
+            status=1
+        elif ((strip_size > limit)); then
             verdict="OVER LIMIT"
             status=1
         elif [[ $d != minimal ]] && ((strip_size > DEMO_AIM)); then

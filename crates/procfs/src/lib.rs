@@ -12,6 +12,8 @@
 //!   for `cargo elf`, what every byte of a file is.
 //! - [`i686`]: the 32-bit builds of the demos: building, finding and
 //!   checking them, and whether the kernel runs i386 programs.
+//! - [`caps`]: this process's effective capabilities.
+//! - [`task`]: a process's threads, `/proc/PID/task/TID/{stat,syscall}`.
 //! - [`child`]: start a demo in its own process group and wait for each
 //!   of its stops without busy-waiting.
 //! - [`trace`]: start any program under ptrace and follow, call by call,
@@ -24,6 +26,7 @@
 //! std only, no crates: libc functions that std does not wrap are
 //! declared in [`child`] by hand.
 
+pub mod caps;
 pub mod cbuild;
 pub mod child;
 pub mod elf;
@@ -35,6 +38,7 @@ pub mod resident;
 pub mod smaps;
 pub mod stat;
 pub mod syscalls;
+pub mod task;
 pub mod testing;
 pub mod trace;
 pub mod workspace;

@@ -290,6 +290,7 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 /// would let it run, untraced, to the end (an empty log).
 pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
     strace_lines(strace, &[], bin, args)
+        .0
         .iter()
         // A call a signal interrupted and the kernel restarts shows twice:
         // `= ? ERESTARTSYS`, then again. It is one call of the program.
@@ -302,9 +303,15 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// The lines of `strace -qq FLAGS… -- bin args`'s log, the demo
-/// continued at each stop (see [`strace_names`]).
-pub fn strace_lines(strace: &Path, flags: &[&str], bin: &str, args: &[&str]) -> Vec<String> {
+/// The lines of `strace -qq FLAGS… -- bin args`'s log (see
+/// [`strace_names`]), with the decoded arguments and results, and what
+/// the demo wrote on stdout; the demo is continued at each stop.
+pub fn strace_lines(
+    strace: &Path,
+    flags: &[&str],
+    bin: &str,
+    args: &[&str],
+) -> (Vec<String>, String) {
     // The kernel's comm: the file name, cut to TASK_COMM_LEN - 1 = 15 bytes.
     let name = Path::new(bin).file_name().unwrap().to_string_lossy();
     let comm: String = name.chars().take(15).collect();
@@ -317,7 +324,7 @@ pub fn strace_lines(strace: &Path, flags: &[&str], bin: &str, args: &[&str]) -> 
         .arg("--")
         .arg(bin)
         .args(args);
-    let (mut tracer, _out, err) = spawn(cmd);
+    let (mut tracer, out, err) = spawn(cmd);
     let children = format!("/proc/{0}/task/{0}/children", tracer.pid);
     let end = loop {
         if let Some(end) = tracer.wait(Duration::from_millis(5)) {
@@ -346,7 +353,8 @@ pub fn strace_lines(strace: &Path, flags: &[&str], bin: &str, args: &[&str]) -> 
         "strace {bin}: empty log; {}",
         err.join().unwrap()
     );
-    text.lines().map(str::to_string).collect()
+    let lines = text.lines().map(str::to_string).collect();
+    (lines, out.join().unwrap())
 }
 
 /// Asserts the exact syscalls of `bin args` under strace (see

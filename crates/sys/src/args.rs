@@ -268,6 +268,8 @@ impl Cli {
     }
 
     /// `arg` as a size ([`parse_size`]), or a usage error.
+    // Not inlined: the parser would be copied to every call site.
+    #[inline(never)]
     pub fn size(&self, arg: &[u8]) -> usize {
         match parse_size(arg) {
             Some(n) => n,
@@ -277,6 +279,7 @@ impl Cli {
     }
 
     /// `arg` as a plain decimal number, or a usage error.
+    #[inline(never)]
     pub fn number(&self, arg: &[u8]) -> usize {
         match parse_decimal(arg) {
             Some(n) => n,

@@ -262,3 +262,20 @@ pub fn prlimit64(resource: u32) -> Result<Rlimit, Errno> {
     })
     .map(|_| old)
 }
+
+/// `setrlimit(2)` done the way glibc does it on x86-64:
+/// `prlimit64(0, resource, &new, NULL)`. Lowering a soft limit needs no
+/// privilege; raising the hard one needs CAP_SYS_RESOURCE.
+pub fn prlimit64_set(resource: u32, new: &Rlimit) -> Result<(), Errno> {
+    // SAFETY: the kernel reads one rlimit64 from `new`; it writes nothing.
+    Errno::check(unsafe {
+        syscall4(
+            nr::PRLIMIT64,
+            0,
+            resource as usize,
+            new as *const Rlimit as usize,
+            0,
+        )
+    })
+    .map(drop)
+}

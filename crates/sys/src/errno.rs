@@ -88,7 +88,9 @@ impl<T> OrExit<T> for Result<T, Errno> {
 }
 
 /// Prints `WHAT failed: ENAME` on stderr and exits with status 1. Not
-/// generic and never inlined: one copy serves every `or_exit`.
+/// generic and never inlined: one copy serves every `or_exit`. With
+/// `exit_group`: a demo with threads (`threads`, `tls --threads`) must
+/// not leave them running when its main thread fails.
 #[cold]
 #[inline(never)]
 pub fn fail(what: &str, e: Errno) -> ! {
@@ -98,7 +100,7 @@ pub fn fail(what: &str, e: Errno) -> ! {
         .errno(e)
         .str("\n")
         .write();
-    crate::calls::exit(1)
+    crate::thread::exit_group(1)
 }
 
 #[cfg(test)]

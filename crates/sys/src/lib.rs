@@ -18,6 +18,8 @@
 //! - [`args`]: argc/argv/envp/auxv as `_start` found them, and a strict
 //!   command-line parser.
 //! - [`lesson`]: `stop_self()` and the "look now" narration before it.
+//! - [`thread`], [`signal`]: clone, futex, arch_prctl, exit_group;
+//!   rt_sigaction with our restorer, sigaltstack.
 //! - `rt`: what the compiler expects from a libc (`memcpy`, …) and the
 //!   panic handler. Left out of `cargo test`, where std provides them.
 #![cfg_attr(not(test), no_std)]
@@ -44,6 +46,11 @@ pub mod out;
 pub mod process;
 #[cfg(not(test))]
 mod rt;
+// Signals with our own restorer: the x86-64 layout of struct sigaction
+// and rt_sigreturn (the i386 builds leave them out; not-on-i686.txt).
+#[cfg(target_arch = "x86_64")]
+pub mod signal;
+pub mod thread;
 
 pub use args::{Args, Cli};
 pub use calls::*;

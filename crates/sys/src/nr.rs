@@ -31,3 +31,11 @@ pub const MEMFD_CREATE: usize = 319;
 
 /// mmap's file offset is in bytes here (nr_i386.rs: mmap2 counts pages).
 pub const MMAP_OFFSET_SHIFT: u32 = 0;
+
+// Threads, signals and TLS (the `threads`, `guard` and `tls` demos).
+pub const RT_SIGACTION: usize = 13;
+pub const RT_SIGRETURN: usize = 15;
+pub const SIGALTSTACK: usize = 131;
+pub const ARCH_PRCTL: usize = 158;
+pub const FUTEX: usize = 202;
+pub const EXIT_GROUP: usize = 231;

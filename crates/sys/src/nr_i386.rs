@@ -27,6 +27,8 @@ pub const NANOSLEEP: usize = 162;
 pub const PRCTL: usize = 172;
 pub const PWRITE64: usize = 181;
 pub const MADVISE: usize = 219;
+pub const FUTEX: usize = 240;
+pub const EXIT_GROUP: usize = 252;
 /// `mmap2`: the seed's old `mmap` (90) took its six arguments through a
 /// struct in memory; `mmap2` takes them in registers, with the file offset
 /// counted in 4096-byte units ([`MMAP_OFFSET_SHIFT`]) so that a 32-bit

@@ -35,7 +35,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
             .dec(u64::from(at.line()));
     }
     line.str("\n").write();
-    crate::calls::exit(EXIT_PANIC)
+    // Every thread: a panic in one ends the process, as in std.
+    crate::thread::exit_group(EXIT_PANIC)
 }
 
 /// Never called: nothing unwinds with `panic = "abort"`.

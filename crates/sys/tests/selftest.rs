@@ -33,3 +33,19 @@ fn a_panic_prints_its_message_and_location_and_exits_101() {
     );
     assert_eq!(err.lines().count(), 1);
 }
+
+#[test]
+fn a_handler_returns_through_our_restorer() {
+    let (end, out, err) = run(BIN, &["restorer"]);
+    assert_eq!(end, Event::Exited(0), "{err}");
+    assert_eq!(out, "handler ran\nreturned\n");
+}
+
+#[test]
+fn without_sa_restorer_the_signal_kills_with_sigsegv() {
+    // x86-64's setup_rt_frame cannot build a frame without a restorer:
+    // the kernel forces SIGSEGV, and the handler never runs.
+    let (end, out, _) = run(BIN, &["no-restorer"]);
+    assert_eq!(end, Event::Killed(11), "SIGSEGV");
+    assert_eq!(out, "");
+}

@@ -148,6 +148,34 @@ pub const DEMOS: &[Demo] = &[
             "[vdso] is kernel code in the process; it reads the clock from [vvar]/[vvar_vclock]",
         )
     },
+    Demo {
+        points: true,
+        ..demo(
+            "threads",
+            3,
+            "starts 2 threads with raw clone, each on a stack it maps with a guard page (seed 000)",
+            "a thread's stack is an unnamed rw-p line with a ---p guard below; only the main one is [stack]",
+        )
+    },
+    Demo {
+        points: true,
+        ..demo(
+            "guard",
+            3,
+            "signal handlers on an alternate stack, our SA_RESTORER, then a stack overflow (seed 003)",
+            "[stack] grows to exactly RLIMIT_STACK, then SIGSEGV; the handler runs on the sigaltstack line",
+        )
+    },
+    Demo {
+        args: &["--threads"],
+        points: true,
+        ..demo(
+            "tls",
+            2,
+            "thread-locals without libc: PT_TLS, a TLS block below the thread pointer, arch_prctl (seed 003)",
+            "%fs points at each thread's control block; its thread-locals lie just below, one copy per thread",
+        )
+    },
 ];
 
 /// What `--exec` (for the tests) fills in for an arbitrary command.

@@ -32,6 +32,7 @@ mod show;
 mod sidebyside;
 mod style;
 mod svg;
+mod tasks;
 mod term;
 mod trace;
 mod traceview;

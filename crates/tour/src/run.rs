@@ -395,6 +395,7 @@ impl Run<'_> {
         for child in pages::children(pid) {
             pages::collect_child(child, &mut stop.files);
         }
+        crate::tasks::collect(pid, &mut stop.files);
         self.rec.stops.push(stop);
         let stop = self.rec.stops.last().expect("just pushed");
         self.watch.stopped(&self.rec, stop)

@@ -309,7 +309,9 @@ fn point(p: &Point, m: &Mapping, ctx: &Context) -> String {
     if let Some(s) = &section {
         text += &format!(", in section {s}");
     }
-    if annotate::place_agrees(&p.place, m, section.as_deref()) {
+    if p.place == crate::tasks::FROM_KERNEL {
+        text = format!("{} at {:#x}: from /proc/PID/task", p.name, p.addr);
+    } else if annotate::place_agrees(&p.place, m, section.as_deref()) {
         text += ": as printed";
     } else {
         text += ": NOT where the demo said";

@@ -29,6 +29,8 @@ pub struct Term<'a> {
     program: Option<Program>,
     first: Option<Vec<Mapping>>,
     previous: Option<Vec<Mapping>>,
+    /// The last stop had more than one task (crate::tasks).
+    threads_seen: bool,
     explained: Explained,
     /// Residency at the last stop: the demo's, its minflt, its children's.
     previous_res: Option<resident::View>,
@@ -54,6 +56,7 @@ impl<'a> Term<'a> {
             program: None,
             first: None,
             previous: None,
+            threads_seen: false,
             explained: Explained::new(),
             previous_res: None,
             previous_minflt: None,
@@ -188,6 +191,7 @@ impl Watch for Term<'_> {
         self.program = None;
         self.first = None;
         self.previous = None;
+        self.threads_seen = false;
         self.explained.clear();
         self.previous_res = None;
         self.previous_minflt = None;
@@ -229,7 +233,7 @@ impl Watch for Term<'_> {
                 stat: stop.text("stat").and_then(|t| stat::parse(&t).ok()),
                 host: self.host.clone(),
             };
-            let points = if run.points {
+            let mut points = if run.points {
                 annotate::points(&data.unwrap_or_default())
             } else {
                 Vec::new()
@@ -251,6 +255,7 @@ impl Watch for Term<'_> {
                 before: self.previous_res.as_ref(),
                 glyphs,
             });
+            points.extend(crate::tasks::stack_pointers(stop, run.pid));
             let layout = Layout {
                 width: self.opts.width,
                 explain_all: self.opts.explain_all,
@@ -283,6 +288,12 @@ impl Watch for Term<'_> {
             }
             self.previous_res = view;
             self.children(stop, &children, &now, &ctx, glyphs, layout)?;
+        }
+        // The task list where there are threads, and once more when they
+        // are gone.
+        if let Some(line) = crate::tasks::line(stop, self.threads_seen) {
+            self.threads_seen = crate::tasks::tasks(stop).len() > 1;
+            self.put(&format!("  {line}\n"))?;
         }
         if self.opts.diagram {
             let picture = diagram::draw(&lines, st, self.opts.width, &self.host);

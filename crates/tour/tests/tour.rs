@@ -81,7 +81,7 @@ fn list_names_every_demo_in_lecture_order() {
         names,
         [
             "minimal", "stop", "brk", "stack", "mmap", "paging", "mprotect", "cow", "sections",
-            "fixed", "filemap", "pie", "auxv", "vdso"
+            "fixed", "filemap", "pie", "auxv", "vdso", "threads", "guard", "tls"
         ]
     );
 }

@@ -300,3 +300,205 @@ pub unsafe fn rep_movsb_backward(dst: *mut u8, src: *const u8, n: usize) {
              inout("rcx") n => _, options(nostack))
     };
 }
+
+/// The signal restorer: what a signal handler returns into.
+///
+/// When the kernel runs a handler it saves the interrupted registers in a
+/// signal frame on the (alternate) stack and pushes a return address
+/// above it, as if the interrupted code had `call`ed the handler. That
+/// address must lead to `rt_sigreturn(2)`, which restores the registers
+/// from the frame. On x86-64 the kernel has no code of its own for this
+/// in user space (32-bit x86 had a trampoline in the vDSO): it uses the
+/// `sa_restorer` of the `sigaction`, and only with `SA_RESTORER` set.
+/// Without it, `setup_rt_frame` (arch/x86/kernel/signal_64.c) cannot
+/// build the frame and the process dies with SIGSEGV when the signal
+/// arrives. libc sets both behind every `sigaction`; we do it ourselves.
+/// musl's `__restore_rt` is these same two instructions.
+///
+/// # Safety
+/// Only a signal frame may be on the stack: the kernel jumps here when a
+/// handler returns.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub(crate) unsafe extern "C" fn __sys_restorer() -> ! {
+    core::arch::naked_asm!(
+        "mov eax, {rt_sigreturn}",
+        "syscall",
+        "ud2",
+        rt_sigreturn = const crate::nr::RT_SIGRETURN,
+    )
+}
+
+/// The address of [`__sys_restorer`], taken with `lea` relative to `rip`:
+/// as a Rust `fn as usize` it would be loaded from a GOT entry, which
+/// costs the file a `.got` section.
+#[inline(always)]
+pub fn restorer_address() -> usize {
+    let a;
+    // SAFETY: lea computes an address and touches no memory.
+    unsafe {
+        asm!("lea {}, [rip + {f}]", out(reg) a, f = sym __sys_restorer,
+             options(nomem, nostack, preserves_flags))
+    };
+    a
+}
+
+/// `clone(2)` for a thread: the new thread starts on `stack` with no Rust
+/// frame at all, so the code that runs first in it must be assembly.
+///
+/// Arguments as the C ABI passes them (`rdi`, `rsi`, `rdx`, `rcx`, `r8`);
+/// the raw x86-64 `clone` takes `flags, stack, parent_tid, child_tid,
+/// tls` in `rdi`, `rsi`, `rdx`, `r10`, `r8`, so only the fourth moves.
+/// The caller has written the thread's function and its argument at
+/// `stack[0]` and `stack[1]` ([`crate::thread::clone_thread`]).
+///
+/// Both threads return from the syscall. The parent gets the child's tid
+/// (or `-errno`) and returns it. The child gets 0, with `rsp = stack`:
+/// it pops the function and its argument, and with `rsp` now 16-byte
+/// aligned (stack + 16) `call`s it as the ABI expects. When the function
+/// returns, the thread ends with `exit(2)`: only this thread, never
+/// `exit_group`, which would end the whole process.
+///
+/// # Safety
+/// As [`crate::thread::clone_thread`].
+#[unsafe(naked)]
+pub(crate) unsafe extern "C" fn clone_raw(
+    flags: usize,
+    stack: usize,
+    parent_tid: usize,
+    child_tid: usize,
+    tls: usize,
+) -> isize {
+    core::arch::naked_asm!(
+        "mov r10, rcx",
+        "mov eax, {clone}",
+        "syscall",
+        "test rax, rax",
+        "jnz 2f",
+        // The child: no caller to return to, so rbp = 0 ends `bt` here.
+        "xor ebp, ebp",
+        "pop rax",
+        "pop rdi",
+        "call rax",
+        "mov edi, eax",
+        "mov eax, {exit}",
+        "syscall",
+        "ud2",
+        // The parent (or a failed clone).
+        "2:",
+        "ret",
+        clone = const crate::nr::CLONE,
+        exit = const crate::nr::EXIT,
+    )
+}
+
+/// The thread pointer: `%fs:0`. x86-64 keeps the thread pointer in the
+/// FS base register (set with `arch_prctl(ARCH_SET_FS)`), which user
+/// code cannot read with a plain `mov`; so the TLS ABI (Drepper, "ELF
+/// Handling for Thread-Local Storage", x86-64: variant II) asks that the
+/// first word of the thread control block hold the thread pointer itself.
+///
+/// # Safety
+/// The FS base must point at such a control block.
+#[inline(always)]
+pub unsafe fn thread_pointer() -> usize {
+    let tp;
+    // SAFETY: the caller vouches for %fs:0.
+    unsafe {
+        asm!("mov {}, qword ptr fs:0", out(reg) tp,
+             options(nostack, readonly, preserves_flags))
+    };
+    tp
+}
+
+/// Defines a `u64` thread-local in `.tdata` (`NAME = INIT`) or `.tbss`
+/// (`NAME`, zero), and a module of the same name that reaches it through
+/// `%fs` as the local-exec TLS model does: `get`, `set`, `addr`.
+///
+/// ```ignore
+/// sys::thread_local_u64!(COUNTER = 42);
+/// sys::thread_local_u64!(SCRATCH);
+/// COUNTER::set(COUNTER::get() + 1);
+/// ```
+///
+/// Stable Rust has no `#[thread_local]`, so the variable is assembly: a
+/// section with the `T` (SHF_TLS) flag, which the linker gathers into the
+/// PT_TLS segment. `NAME@tpoff` is its offset from the thread pointer
+/// (negative: in variant II the block lies below it), a constant the
+/// linker writes into the instruction (R_X86_64_TPOFF32).
+///
+/// The thread pointer must be in place (`arch_prctl(ARCH_SET_FS)`, or
+/// `CLONE_SETTLS`) before any `get`, `set` or `addr`: until then `%fs`
+/// points nowhere.
+#[macro_export]
+macro_rules! thread_local_u64 {
+    ($name:ident = $init:expr) => {
+        core::arch::global_asm!(
+            concat!(".pushsection .tdata,\"awT\",@progbits\n.p2align 3\n.globl __tls_",
+                    stringify!($name), "\n__tls_", stringify!($name), ":\n.quad {init}\n.popsection"),
+            init = const $init,
+        );
+        $crate::__tls_access!($name);
+    };
+    ($name:ident) => {
+        core::arch::global_asm!(
+            concat!(".pushsection .tbss,\"awT\",@nobits\n.p2align 3\n.globl __tls_",
+                    stringify!($name), "\n__tls_", stringify!($name), ":\n.zero 8\n.popsection"),
+        );
+        $crate::__tls_access!($name);
+    };
+}
+
+/// The accessors of [`thread_local_u64!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tls_access {
+    ($name:ident) => {
+        #[allow(non_snake_case)]
+        pub mod $name {
+            /// Reads this thread's copy: `mov reg, fs:[NAME@tpoff]`.
+            pub fn get() -> u64 {
+                let v;
+                // SAFETY: the thread pointer is in place (the macro's
+                // contract); the load stays inside this thread's block.
+                unsafe {
+                    core::arch::asm!(
+                        concat!("mov {}, qword ptr fs:[__tls_", stringify!($name), "@tpoff]"),
+                        out(reg) v, options(nostack, readonly, preserves_flags))
+                };
+                v
+            }
+            /// Writes this thread's copy.
+            pub fn set(v: u64) {
+                // SAFETY: as in `get`; the store stays in this thread's block.
+                unsafe {
+                    core::arch::asm!(
+                        concat!("mov qword ptr fs:[__tls_", stringify!($name), "@tpoff], {}"),
+                        in(reg) v, options(nostack, preserves_flags))
+                };
+            }
+            /// This thread's copy's address: the thread pointer (`%fs:0`)
+            /// plus the variable's (negative) offset.
+            pub fn addr() -> usize {
+                let a: usize;
+                // SAFETY: as in `get`: %fs:0 holds the thread pointer.
+                unsafe {
+                    core::arch::asm!(
+                        "mov {0}, qword ptr fs:0",
+                        concat!("lea {0}, [{0} + __tls_", stringify!($name), "@tpoff]"),
+                        out(reg) a, options(nostack, readonly, preserves_flags))
+                };
+                a
+            }
+        }
+    };
+}
+
+/// The stack pointer, `rsp`, where the caller runs.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp;
+    // SAFETY: reading a register touches no memory.
+    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}

@@ -5,11 +5,18 @@
 //! `sys-selftest` prints one `name ok` line per check on stdout and exits
 //! 0, or names the first failed check and exits 1. `sys-selftest panic`
 //! panics, to show the panic handler's message and status 101.
+//! `sys-selftest restorer` and `sys-selftest no-restorer` raise SIGUSR1
+//! with a handler installed with and without SA_RESTORER: the first
+//! prints `handler ran` and `returned` and exits 0, the second is killed
+//! by SIGSEGV when the signal comes (see `sys::arch::__sys_restorer`;
+//! x86-64 only).
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
 use sys::out::STDOUT;
+#[cfg(target_arch = "x86_64")]
+use sys::signal::{SA_RESTORER, SA_SIGINFO, SIGUSR1, Sigaction, Siginfo};
 use sys::{Args, Line};
 
 sys::entry!(main);
@@ -25,8 +32,13 @@ fn check(name: &str, ok: bool) {
 }
 
 fn main(args: Args) {
-    if args.args().next() == Some(b"panic") {
-        panic!("on purpose");
+    match args.args().next() {
+        Some(b"panic") => panic!("on purpose"),
+        #[cfg(target_arch = "x86_64")]
+        Some(b"restorer") => raise_usr1(SA_RESTORER),
+        #[cfg(target_arch = "x86_64")]
+        Some(b"no-restorer") => raise_usr1(0),
+        _ => {}
     }
     // black_box hides the values, so LLVM must call the runtime functions.
     let mut buf = *black_box(b"0123456789");
@@ -62,6 +74,29 @@ fn main(args: Args) {
             strlen(abc.as_ptr()) == 3 && strlen(black_box(c"").as_ptr()) == 0,
         );
     }
+}
+
+/// Installs `on_usr1` for SIGUSR1 with `flags`, raises it, says so.
+#[cfg(target_arch = "x86_64")]
+fn raise_usr1(flags: u64) -> ! {
+    let act = Sigaction {
+        handler: on_usr1 as *const () as usize,
+        flags: SA_SIGINFO | flags,
+        restorer: sys::signal::restorer(),
+        mask: 0,
+    };
+    // SAFETY: on_usr1 is a SA_SIGINFO handler; the restorer is ours.
+    if unsafe { sys::signal::rt_sigaction(SIGUSR1, &act) }.is_err() {
+        sys::exit(1);
+    }
+    let _ = sys::kill(sys::getpid(), SIGUSR1);
+    let _ = sys::write(STDOUT, b"returned\n");
+    sys::exit(0)
+}
+
+#[cfg(target_arch = "x86_64")]
+extern "C" fn on_usr1(_sig: i32, _info: *const Siginfo, _uc: *mut u8) {
+    let _ = sys::write(STDOUT, b"handler ran\n");
 }
 
 unsafe extern "C" {
