@@ -126,8 +126,21 @@ fn rows(out: &str) -> Vec<String> {
                     .is_some_and(|a| a.len() >= 8 && a.bytes().all(|c| c.is_ascii_hexdigit()))
         })
         .map(|l| {
-            let words: Vec<&str> = l[2..].split_whitespace().take(5).collect();
-            format!("{} {}", &l[..1], words.join(" "))
+            // Range, permissions, size, then the name; the residency
+            // columns between them (Rss and the page strip) are left out:
+            // they tell of this run's memory, not of the layout.
+            let words: Vec<&str> = l[2..].split_whitespace().collect();
+            let mut kept = words[..4.min(words.len())].to_vec();
+            let strip = |w: &str| {
+                w.len() > 2
+                    && w.starts_with('[')
+                    && w.ends_with(']')
+                    && w[1..w.len() - 1].chars().all(|c| "█▒·#.+".contains(c))
+            };
+            let rest = &words[kept.len()..];
+            let resident = rest.len() > 3 && rest[0].parse::<f64>().is_ok() && strip(rest[2]);
+            kept.extend(rest.iter().skip(if resident { 3 } else { 0 }).take(1));
+            format!("{} {}", &l[..1], kept.join(" "))
         })
         .collect()
 }

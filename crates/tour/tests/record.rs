@@ -139,7 +139,10 @@ fn the_host_facts_come_from_the_recording() {
     rewrite(&dir.0, "host/cpu_flags", "flags\t\t: fpu vme la57 sse\n");
     let o = tour(&["--replay", dir.arg(), "--diagram"]);
     let (out, _) = text(&o);
-    assert!(out.contains("user space ends at 0xfffffffffff000"), "{out}");
+    assert!(
+        out.contains("5-level paging (la57): user space could reach 0xfffffffffff000"),
+        "{out}"
+    );
 }
 
 #[test]
