@@ -54,7 +54,7 @@ fn main(args: Args) {
     }
     .or_exit("mmap");
     write(page, PARENT);
-    say(q, "cow: parent wrote a page at ", page);
+    sys::say_at(q, "cow: parent wrote a page at ", page);
     sys::narrate_stop(q).or_exit("kill");
 
     let parent = sys::getpid();
@@ -93,7 +93,7 @@ fn main(args: Args) {
         let _ = sys::write(STDERR, b"cow: child failed\n");
         sys::exit(1);
     }
-    say(q, "cow: reaped; ours intact at ", page);
+    sys::say_at(q, "cow: reaped; ours intact at ", page);
 }
 
 /// Continues the stopped child and waits for its next stop or its end.
@@ -135,15 +135,4 @@ fn write(page: usize, text: &[u8]) {
 fn read(page: usize) -> &'static [u8] {
     // SAFETY: the page is ours and readable for the life of the process.
     unsafe { core::slice::from_raw_parts(page as *const u8, PARENT.len()) }
-}
-
-/// `TEXT 0xADDR` on stderr, unless quiet.
-fn say(q: bool, text: &str, addr: usize) {
-    if !q {
-        Line::new(STDERR)
-            .str(text)
-            .hex(addr as u64)
-            .str("\n")
-            .write();
-    }
 }

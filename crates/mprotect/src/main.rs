@@ -22,7 +22,7 @@
 #![no_std]
 #![no_main]
 
-use sys::out::{STDERR, STDOUT};
+use sys::out::STDOUT;
 use sys::{Args, Cli, Line, MAP_ANONYMOUS, MAP_PRIVATE, OrExit, PAGE_SIZE};
 use sys::{PROT_EXEC, PROT_READ, PROT_WRITE};
 
@@ -41,16 +41,16 @@ fn main(args: Args) {
     let q = Cli::quiet_only(&args, USAGE);
 
     let three = map(3 * PAGE_SIZE);
-    say(q, "mprotect: 3 pages rw-, one line at ", three);
+    sys::say_at(q, "mprotect: 3 pages rw-, one line at ", three);
     sys::narrate_stop(q).or_exit("kill");
 
     let middle = three + PAGE_SIZE;
     protect(middle, PROT_READ);
-    say(q, "mprotect: middle page r--, three lines at ", three);
+    sys::say_at(q, "mprotect: middle page r--, three lines at ", three);
     sys::narrate_stop(q).or_exit("kill");
 
     protect(middle, PROT_READ | PROT_WRITE);
-    say(q, "mprotect: middle page rw- again, one line at ", three);
+    sys::say_at(q, "mprotect: middle page rw- again, one line at ", three);
     sys::narrate_stop(q).or_exit("kill");
 
     // SAFETY: nothing refers to the three pages any more.
@@ -58,11 +58,11 @@ fn main(args: Args) {
     let page = map(PAGE_SIZE);
     // SAFETY: the page is ours, writable, and CODE fits in it.
     unsafe { core::ptr::copy_nonoverlapping(CODE.as_ptr(), page as *mut u8, CODE.len()) };
-    say(q, "mprotect: code written to a rw- page at ", page);
+    sys::say_at(q, "mprotect: code written to a rw- page at ", page);
     sys::narrate_stop(q).or_exit("kill");
 
     protect(page, PROT_READ | PROT_EXEC);
-    say(q, "mprotect: r-x now, calling ", page);
+    sys::say_at(q, "mprotect: r-x now, calling ", page);
     // SAFETY: the page holds CODE, a complete function of this type, and
     // is executable; nothing can write it any more.
     let code: extern "C" fn(u32) -> u32 = unsafe { core::mem::transmute(page) };
@@ -94,15 +94,4 @@ fn map(len: usize) -> usize {
         )
     }
     .or_exit("mmap")
-}
-
-/// `TEXT 0xADDR` on stderr, unless quiet.
-fn say(q: bool, text: &str, addr: usize) {
-    if !q {
-        Line::new(STDERR)
-            .str(text)
-            .hex(addr as u64)
-            .str("\n")
-            .write();
-    }
 }

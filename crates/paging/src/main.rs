@@ -43,9 +43,8 @@
 #![no_main]
 
 use core::ptr::{read_volatile, write_volatile};
-use sys::out::STDERR;
 use sys::{
-    Args, Cli, HUGE_PAGE_SIZE, Line, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS,
+    Args, Cli, HUGE_PAGE_SIZE, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS,
     MAP_POPULATE, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE,
 };
 
@@ -89,7 +88,7 @@ fn main(args: Args) {
     let info = sys::sysinfo().or_exit("sysinfo");
     let free = (info.freeram + info.bufferram) * u64::from(info.mem_unit);
     if (size / STRIDE + populated + HUGE_PAGE_SIZE) as u64 > free.min(cgroup_room()) {
-        say(false, "paging: more than free RAM: ENOMEM\n");
+        sys::say(false, "paging: more than free RAM: ENOMEM\n");
         sys::exit(1);
     }
 
@@ -132,22 +131,22 @@ fn main(args: Args) {
         unsafe { write_volatile(page as *mut u8, 1) };
         page += PAGE_SIZE;
     }
-    say(q, "paging: wrote each: no faults\n");
+    sys::say(q, "paging: wrote each: no faults\n");
 
     // 6. One write into a 2 MiB-aligned MADV_HUGEPAGE region.
     let mut buf = [0u8; FILE_BUF];
     let global = read(THP_ENABLED, &mut buf);
     let mut on = !global.is_empty() && find(global, b"[never]").is_none();
-    say(q, "paging: THP ");
-    say(q, bytes(global));
+    sys::say(q, "paging: THP ");
+    sys::say(q, bytes(global));
     let mut buf2 = [0u8; 64];
     let per_size = read(THP_2M_ENABLED, &mut buf2);
     if !per_size.is_empty() && find(per_size, b"[inherit]").is_none() {
         on = find(per_size, b"[never]").is_none();
     }
     if !per_size.is_empty() {
-        say(q, "paging: 2048kB ");
-        say(q, bytes(per_size));
+        sys::say(q, "paging: 2048kB ");
+        sys::say(q, bytes(per_size));
     }
     // 4 MiB hold at least one 2 MiB-aligned 2 MiB, where a PMD can map
     // a huge page.
@@ -158,7 +157,7 @@ fn main(args: Args) {
     let before = fallbacks(&mut buf);
     // SAFETY: inside the region, writable.
     unsafe { write_volatile(huge as *mut u8, 1) };
-    say(
+    sys::say(
         q,
         if fallbacks(&mut buf) > before {
             "paging: thp_fault_fallback grew: 4 KiB\n"
@@ -226,21 +225,9 @@ fn bytes(text: &[u8]) -> &str {
     unsafe { core::str::from_utf8_unchecked(text) }
 }
 
-fn say(q: bool, text: &str) {
-    if !q {
-        let _ = sys::write(STDERR, text.as_bytes());
-    }
-}
-
 /// `TEXT 0xADDR` on stderr unless quiet, then stop.
 fn stop(q: bool, text: &str, addr: usize) {
-    if !q {
-        Line::new(STDERR)
-            .str(text)
-            .hex(addr as u64)
-            .str("\n")
-            .write();
-    }
+    sys::say_at(q, text, addr);
     sys::narrate_stop(q).or_exit("kill");
 }
 

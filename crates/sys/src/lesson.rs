@@ -47,3 +47,23 @@ pub fn narrate_stop(quiet: bool) -> Result<(), Errno> {
     }
     stop_self()
 }
+
+/// `text` on stderr, unless `quiet`: a line of narration.
+#[inline(never)]
+pub fn say(quiet: bool, text: &str) {
+    if !quiet {
+        let _ = crate::calls::write(STDERR, text.as_bytes());
+    }
+}
+
+/// `TEXT 0xADDR` on stderr, unless `quiet`: where something now is.
+#[inline(never)]
+pub fn say_at(quiet: bool, text: &str, addr: usize) {
+    if !quiet {
+        Line::new(STDERR)
+            .str(text)
+            .hex(addr as u64)
+            .str("\n")
+            .write();
+    }
+}

@@ -41,7 +41,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use sys::out::{STDERR, STDOUT};
+use sys::out::STDOUT;
 use sys::thread::{CLONE_THREAD_FLAGS, clone_thread, futex_wake, wait_while};
 use sys::{
     Args, Cli, Line, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_NONE,
@@ -101,7 +101,7 @@ fn main(args: Args) {
     }
     let quiet = cli.quiet;
 
-    say(quiet, "threads: 1 task (ls /proc/PID/task)\n");
+    sys::say(quiet, "threads: 1 task (ls /proc/PID/task)\n");
     sys::narrate_stop(quiet).or_exit("kill");
 
     // Where the last thread's mapping starts (its guard page); 0: none.
@@ -119,7 +119,7 @@ fn main(args: Args) {
             .str("\n")
             .write();
     }
-    say(
+    sys::say(
         quiet,
         "threads: N+1 tasks, all stopped by one SIGSTOP (group stop)\n  \
          thread stacks are unnamed: maps names only the main [stack] (since 4.5)\n",
@@ -138,7 +138,7 @@ fn main(args: Args) {
         // nothing reads its block after `previous` above.
         unsafe { sys::munmap(line, GUARD_SIZE + STACK_SIZE) }.or_exit("munmap");
     }
-    say(quiet, "threads: exited; stacks unmapped\n");
+    sys::say(quiet, "threads: exited; stacks unmapped\n");
     sys::narrate_stop(quiet).or_exit("kill");
 }
 
@@ -217,10 +217,4 @@ extern "C" fn thread(arg: usize) -> usize {
     let _ = futex_wake(&me.ready, 1);
     wait_while(&WAIT, 1);
     0
-}
-
-fn say(quiet: bool, text: &str) {
-    if !quiet {
-        let _ = sys::write(STDERR, text.as_bytes());
-    }
 }
