@@ -340,13 +340,7 @@ fn region_names(a: &Anatomy, r: &Range<u64>) -> Vec<String> {
         .regions
         .iter()
         .filter(|x| x.range.start < r.end && x.range.end > r.start)
-        .map(|x| match x.part {
-            Part::Header => "ELF header".to_string(),
-            Part::ProgramHeaders => "program headers".into(),
-            Part::SectionHeaders => "section headers".into(),
-            Part::Section(i) => a.elf.sections[i].name.clone(),
-            Part::Gap => "padding".into(),
-        })
+        .map(|x| a.short_name(&x.part))
         .collect();
     names.dedup();
     names

@@ -6,13 +6,15 @@
 //! The file is read by the workspace's one ELF reader, [`procfs::elf`];
 //! this crate only explains. Modules: [`kernel`] the classes, [`explain`]
 //! the default listing, [`hex`] the annotated hexdump, [`budget`] the
-//! bytes by category, [`at`] one address or offset.
+//! bytes by category, [`at`] one address or offset, [`svg`] the file and
+//! its mappings as a picture.
 
 pub mod at;
 pub mod budget;
 pub mod explain;
 pub mod hex;
 pub mod kernel;
+pub mod svg;
 
 use std::ops::Range;
 
@@ -186,6 +188,17 @@ impl<'a> Anatomy<'a> {
             ),
             Part::Section(i) => self.elf.sections[i].name.clone(),
             Part::Gap => self.gap_name(&r.range),
+        }
+    }
+
+    /// A region's name in a few words: `ELF header`, `.text`, `padding`.
+    pub fn short_name(&self, part: &Part) -> String {
+        match part {
+            Part::Header => "ELF header".into(),
+            Part::ProgramHeaders => "program headers".into(),
+            Part::SectionHeaders => "section headers".into(),
+            Part::Section(i) => self.elf.sections[*i].name.clone(),
+            Part::Gap => "padding".into(),
         }
     }
 

@@ -10,7 +10,7 @@ use std::process::{Command, ExitCode};
 use elf::at::Query;
 use elf::{Anatomy, Options, budget, explain, hex};
 
-const USAGE: &str = "usage: cargo elf [--hex] [--stripped] [--all] [--at ADDR|+OFFSET] TARGET | cargo elf --budget [DEMO...]";
+const USAGE: &str = "usage: cargo elf [--hex] [--stripped] [--all] [--at ADDR|+OFFSET] [--svg FILE] TARGET | cargo elf --budget [DEMO...]";
 const HELP: &str = "
 TARGET is a demo's name (built on demand, release) or the path of an ELF file.
   (default)    the file region by region: every header field with its bytes,
@@ -23,6 +23,9 @@ TARGET is a demo's name (built on demand, release) or the path of an ELF file.
   --at ADDR    which segment, section and symbol hold a virtual address, the
                file offset it comes from and its maps line; --at +OFFSET: the
                reverse, for a file offset (both hexadecimal)
+  --svg FILE   the file as a bar of its regions and the maps lines its
+               PT_LOADs become, joined by a band per PT_LOAD: one
+               standalone SVG picture, written to FILE (- for stdout)
   --budget     a demo's bytes by category (all demos when none is named)
 Colour only on a terminal, and never with NO_COLOR set.";
 
@@ -144,6 +147,7 @@ struct Cli {
     all: bool,
     at: Option<Query>,
     budget: bool,
+    svg: Option<PathBuf>,
     targets: Vec<String>,
 }
 
@@ -156,6 +160,12 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
             "--stripped" => cli.stripped = true,
             "--all" => cli.all = true,
             "--budget" => cli.budget = true,
+            "--svg" => {
+                let f = args
+                    .next()
+                    .ok_or_else(|| usage_error("--svg needs a FILE to write"))?;
+                cli.svg = Some(f.into());
+            }
             "--at" => {
                 let q = args
                     .next()
@@ -173,7 +183,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         }
     }
     if cli.budget {
-        if cli.hex || cli.at.is_some() || cli.stripped {
+        if cli.hex || cli.at.is_some() || cli.stripped || cli.svg.is_some() {
             return Err(usage_error("--budget goes alone (with DEMO names)"));
         }
     } else if cli.targets.len() != 1 {
@@ -182,8 +192,13 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
         } else {
             "one TARGET at a time"
         }));
-    } else if cli.hex && cli.at.is_some() {
-        return Err(usage_error("--hex and --at: one at a time"));
+    } else if [cli.hex, cli.at.is_some(), cli.svg.is_some()]
+        .iter()
+        .filter(|&&b| b)
+        .count()
+        > 1
+    {
+        return Err(usage_error("--hex, --at and --svg: one at a time"));
     }
     Ok(cli)
 }
@@ -208,6 +223,17 @@ fn print(text: &str) -> ExitCode {
     match io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != ErrorKind::BrokenPipe => fail(&format!("cannot write: {e}")),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+/// The picture into `file` (`-`: stdout); says where it went.
+fn write_svg(file: &Path, picture: &str) -> ExitCode {
+    if file == Path::new("-") {
+        return print(picture);
+    }
+    match std::fs::write(file, picture) {
+        Ok(()) => print(&format!("wrote {} ({} B)\n", file.display(), picture.len())),
+        Err(e) => fail(&format!("cannot write {}: {e}", file.display())),
     }
 }
 
@@ -285,6 +311,9 @@ fn main() -> ExitCode {
         all: cli.all,
         colour,
     };
+    if let Some(file) = &cli.svg {
+        return write_svg(file, &elf::svg::svg(&a, &shown));
+    }
     let text = if cli.hex {
         hex::hexdump(&a, &o)
     } else if let Some(q) = cli.at {
