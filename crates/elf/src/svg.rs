@@ -322,10 +322,7 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
                 };
             format!("file {:#x}-{:#x}{tail}", l.offset, l.offset + len)
         } else {
-            format!(
-                "zero pages, no file ({} B past p_filesz)",
-                p.memsz - p.filesz
-            )
+            format!("anonymous zeros, p_memsz +{} B", p.memsz - p.filesz)
         };
         let sections: Vec<&str> = e
             .sections

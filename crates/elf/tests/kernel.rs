@@ -16,8 +16,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{FieldLine, elf_ok, field_lines, release};
-use procfs::{Demo, Event, Spawn, maps};
+use common::{
+    FieldLine, actual, elf_ok, field_lines, maps_at_first_stop, predicted, release, start,
+};
+use procfs::{Event, maps};
 
 /// How long a copy may take to fall asleep or end (a bound for a hung
 /// run, not a speed target).
@@ -129,29 +131,6 @@ fn exec_fails(path: &PathBuf) -> Option<Option<i32>> {
         }
     }
     panic!("{}: still ETXTBSY after {TRIES} tries", path.display());
-}
-
-/// Starts `path args` as a [`Demo`], output discarded. ETXTBSY is tried
-/// again (see [`exec_fails`]); other errors fail the test.
-fn start(path: &std::path::Path, args: &[&str]) -> Demo {
-    /// `errno(3)`: text file busy.
-    const ETXTBSY: i32 = 26;
-    for _ in 0..100 {
-        let mut cmd = Command::new(path);
-        cmd.args(args)
-            .current_dir(path.parent().unwrap())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        match Demo::spawn(cmd, Spawn::default()) {
-            Ok(d) => return d,
-            Err(e) if e.raw_os_error() == Some(ETXTBSY) => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => panic!("{}: {e}", path.display()),
-        }
-    }
-    panic!("{}: still ETXTBSY", path.display());
 }
 
 /// Runs `path SECONDS`: until it sleeps, ends, or execve fails.
@@ -440,68 +419,13 @@ fn the_zero_filled_tail_reads_as_zeros() {
     );
 }
 
-/// The `-> ` lines of a listing: the maps lines it says the PT_LOADs
-/// become, as (start, end, perms, offset).
-fn predicted(out: &str) -> Vec<(u64, u64, String, u64)> {
-    out.lines()
-        .filter_map(|l| l.strip_prefix("    -> "))
-        .map(|l| {
-            let t: Vec<&str> = l.split_whitespace().collect();
-            let (a, b) = t[0].split_once('-').unwrap();
-            let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
-            (hex(a), hex(b), t[1].to_string(), hex(t[2]))
-        })
-        .collect()
-}
-
-/// Runs `path args` to its first stop (or, for `minimal`, its sleep) and
-/// returns its maps.
-fn maps_at_first_stop(path: &std::path::Path, args: &[&str]) -> (u32, Vec<procfs::Mapping>) {
-    let mut demo = start(path, args);
-    let stopped = if args == ["5"] {
-        demo.wait_sleeping(PATIENCE)
-    } else {
-        demo.wait(PATIENCE) == Some(Event::Stopped(procfs::child::SIGSTOP))
-    };
-    assert!(stopped, "{}: no stop: {:?}", path.display(), demo.last());
-    let maps = maps::read(demo.pid).unwrap();
-    let pid = demo.pid;
-    demo.kill();
-    (pid, maps)
-}
-
-/// The program's lines (and anonymous ones) in the range the prediction covers,
-/// at link addresses.
-fn actual(
-    maps: &[procfs::Mapping],
-    path: &std::path::Path,
-    want: &[(u64, u64, String, u64)],
-) -> Vec<(u64, u64, String, u64)> {
-    let real = std::fs::canonicalize(path).unwrap();
-    let first = maps
-        .iter()
-        .find(|m| std::path::Path::new(&m.path) == real)
-        .expect("a program line");
-    let load = first.start - want[0].0;
-    let (lo, hi) = (want[0].0 + load, want.last().unwrap().1 + load);
-    maps.iter()
-        .filter(|m| m.start >= lo && m.end <= hi)
-        .filter(|m| std::path::Path::new(&m.path) == real || m.anonymous())
-        .map(|m| (m.start - load, m.end - load, m.perms.clone(), m.offset))
-        .collect()
-}
-
 #[test]
 fn the_maps_lines_listed_are_the_kernels() {
     for (demo, path) in common::binaries(true) {
         let out = elf_ok(&[path.to_str().unwrap()]);
         let want = predicted(&out);
         assert!(!want.is_empty(), "{demo}");
-        let args: &[&str] = match demo.as_str() {
-            "minimal" => &["5"],
-            "vdso" => &["-q", "--calls", "10"],
-            _ => &["-q"],
-        };
+        let args = common::first_stop_args(&demo);
         let (_, maps) = maps_at_first_stop(&path, args);
         assert_eq!(actual(&maps, &path, &want), want, "{demo}");
     }

@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use procfs::{Demo, Event, Spawn, maps};
+
 pub const ELF: &str = env!("CARGO_BIN_EXE_elf");
 /// How long one run of the tool may take on a loaded machine before the
 /// test calls it hung (a bound, not a speed target).
@@ -203,4 +205,89 @@ pub fn field_lines(out: &str) -> Vec<FieldLine> {
         });
     }
     lines
+}
+
+/// Starts `path args` as a [`Demo`], output discarded. ETXTBSY (another
+/// test thread forked while the file was open for writing) is tried
+/// again; other errors fail the test.
+pub fn start(path: &std::path::Path, args: &[&str]) -> Demo {
+    /// `errno(3)`: text file busy.
+    const ETXTBSY: i32 = 26;
+    for _ in 0..100 {
+        let mut cmd = Command::new(path);
+        cmd.args(args)
+            .current_dir(path.parent().unwrap())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match Demo::spawn(cmd, Spawn::default()) {
+            Ok(d) => return d,
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+    panic!("{}: still ETXTBSY", path.display());
+}
+
+/// The `-> ` lines of a listing: the maps lines it says the PT_LOADs
+/// become, as (start, end, perms, offset).
+pub fn predicted(out: &str) -> Vec<(u64, u64, String, u64)> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("    -> "))
+        .map(|l| {
+            let t: Vec<&str> = l.split_whitespace().collect();
+            let (a, b) = t[0].split_once('-').unwrap();
+            let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
+            (hex(a), hex(b), t[1].to_string(), hex(t[2]))
+        })
+        .collect()
+}
+
+/// Runs `path args` to its first stop (or, for `minimal`, its sleep) and
+/// returns its maps.
+pub fn maps_at_first_stop(path: &std::path::Path, args: &[&str]) -> (u32, Vec<procfs::Mapping>) {
+    let mut demo = start(path, args);
+    let stopped = if args == ["5"] {
+        demo.wait_sleeping(PATIENCE)
+    } else {
+        demo.wait(PATIENCE) == Some(Event::Stopped(procfs::child::SIGSTOP))
+    };
+    assert!(stopped, "{}: no stop: {:?}", path.display(), demo.last());
+    let maps = maps::read(demo.pid).unwrap();
+    let pid = demo.pid;
+    demo.kill();
+    (pid, maps)
+}
+
+/// The program's lines (and anonymous ones) in the range the prediction covers,
+/// at link addresses.
+pub fn actual(
+    maps: &[procfs::Mapping],
+    path: &std::path::Path,
+    want: &[(u64, u64, String, u64)],
+) -> Vec<(u64, u64, String, u64)> {
+    let real = std::fs::canonicalize(path).unwrap();
+    let first = maps
+        .iter()
+        .find(|m| std::path::Path::new(&m.path) == real)
+        .expect("a program line");
+    let load = first.start - want[0].0;
+    let (lo, hi) = (want[0].0 + load, want.last().unwrap().1 + load);
+    maps.iter()
+        .filter(|m| m.start >= lo && m.end <= hi)
+        .filter(|m| std::path::Path::new(&m.path) == real || m.anonymous())
+        .map(|m| (m.start - load, m.end - load, m.perms.clone(), m.offset))
+        .collect()
+}
+
+/// The arguments that take a demo to its first stop, quietly (`minimal`
+/// has no stop: it sleeps).
+pub fn first_stop_args(demo: &str) -> &'static [&'static str] {
+    match demo {
+        "minimal" => &["5"],
+        "vdso" => &["-q", "--calls", "10"],
+        _ => &["-q"],
+    }
 }
