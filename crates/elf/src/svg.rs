@@ -314,13 +314,19 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
         let anon = if l.file { "" } else { " anon" };
         let what = if l.file {
             let len = l.end - l.start;
-            let tail =
-                if p.memsz > p.filesz && crate::page_end(p.vaddr + p.filesz) >= p.vaddr + p.memsz {
-                    format!(", then {} B zeros", p.memsz - p.filesz)
-                } else {
-                    String::new()
-                };
-            format!("file {:#x}-{:#x}{tail}", l.offset, l.offset + len)
+            let tail = if p.memsz > p.filesz
+                && crate::page_end(p.vaddr.saturating_add(p.filesz))
+                    >= p.vaddr.saturating_add(p.memsz)
+            {
+                format!(", then {} B zeros", p.memsz - p.filesz)
+            } else {
+                String::new()
+            };
+            format!(
+                "file {:#x}-{:#x}{tail}",
+                l.offset,
+                l.offset.saturating_add(len)
+            )
         } else {
             format!("anonymous zeros, p_memsz +{} B", p.memsz - p.filesz)
         };
@@ -386,7 +392,7 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
         if let (Some(bx), Some(m)) = (file_box, lines.iter().find(|m| m.file)) {
             let top = (
                 bar.at(m.offset.min(e.file_size)),
-                bar.at((m.offset + (m.end - m.start)).min(e.file_size)),
+                bar.at((m.offset.saturating_add(m.end - m.start)).min(e.file_size)),
             );
             let _ = write!(
                 bands,

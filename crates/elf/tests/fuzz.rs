@@ -1,6 +1,7 @@
 //! Hostile input: every truncation of `minimal`, thousands of byte flips
-//! and field overwrites of every demo, run through every listing in this
-//! process (fast), and a few through the real binary. Nothing may panic
+//! and field overwrites of every demo, run through every listing and the
+//! SVG picture in this process (fast), and a few through the real
+//! binary. Nothing may panic
 //! or hang; what the reader refuses gets one line naming the field.
 
 mod common;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use common::{binaries, release};
 use elf::at::Query;
-use elf::{Anatomy, Options, at, budget, explain, hex};
+use elf::{Anatomy, Options, at, budget, explain, hex, svg};
 
 /// How long one case may take before the test calls it hung (a bound,
 /// not a speed target: a case takes well under a millisecond).
@@ -36,6 +37,7 @@ fn render(bytes: &[u8]) -> Result<(), String> {
     at::at(&a, Query::Offset(0x18));
     at::at(&a, Query::Offset(u64::MAX));
     at::at(&a, Query::Addr(u64::MAX));
+    assert!(svg::svg(&a, "fuzz").ends_with("</svg>\n"));
     Ok(())
 }
 
