@@ -41,24 +41,6 @@ pub const NOT_PORTED: &[&str] = &["pie", "paging", "mprotect", "cow"];
 /// for x86-64 alone (`NAME (x86-64 only)` in not-on-i686.txt).
 pub const X86_64_ONLY: &[&str] = &["threads", "guard", "tls"];
 
-#[cfg(test)]
-mod tests {
-    /// The lists here are the ones in crates/sys/not-on-i686.txt.
-    #[test]
-    fn not_ported_is_the_list_build_demo_reads() {
-        let listed: Vec<&str> = include_str!("../../sys/not-on-i686.txt")
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once(": ").map(|(name, _)| name))
-            .collect();
-        let (only, not): (Vec<&str>, Vec<&str>) =
-            listed.iter().partition(|n| n.ends_with(" (x86-64 only)"));
-        assert_eq!(not, super::NOT_PORTED);
-        let only: Vec<&str> = only.iter().map(|n| n.split(' ').next().unwrap()).collect();
-        assert_eq!(only, super::X86_64_ONLY);
-    }
-}
-
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -315,4 +297,22 @@ pub fn walk_ok_how(
         w.stderr
     );
     w
+}
+
+#[cfg(test)]
+mod tests {
+    /// The lists here are the ones in crates/sys/not-on-i686.txt.
+    #[test]
+    fn not_ported_is_the_list_build_demo_reads() {
+        let listed: Vec<&str> = include_str!("../../sys/not-on-i686.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(": ").map(|(name, _)| name))
+            .collect();
+        let (only, not): (Vec<&str>, Vec<&str>) =
+            listed.iter().partition(|n| n.ends_with(" (x86-64 only)"));
+        assert_eq!(not, super::NOT_PORTED);
+        let only: Vec<&str> = only.iter().map(|n| n.split(' ').next().unwrap()).collect();
+        assert_eq!(only, super::X86_64_ONLY);
+    }
 }
