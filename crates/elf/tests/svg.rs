@@ -29,6 +29,8 @@ for t in d.getElementsByTagName('text'):
     print(t.getAttribute('class') + '\t' + text)
 boxes = [g for g in d.getElementsByTagName('g') if g.getAttribute('class') == 'mapping']
 print('boxes\t%d' % len(boxes))
+bands = [p for p in d.getElementsByTagName('polygon') if 'band' in p.getAttribute('class').split()]
+print('bands\t%d' % len(bands))
 "#;
 
 /// A directory of the test's own, removed when dropped.
@@ -60,6 +62,8 @@ struct Picture {
     /// The texts of class `maps`: one maps line per box.
     maps: Vec<String>,
     boxes: usize,
+    /// The bands from the bar to the file-backed boxes.
+    bands: usize,
     texts: Vec<String>,
 }
 
@@ -87,6 +91,7 @@ fn picture(python: &Path, dir: &Path, target: &str) -> (PathBuf, Picture) {
         ph: Vec::new(),
         maps: Vec::new(),
         boxes: 0,
+        bands: 0,
         texts: Vec::new(),
     };
     for line in text.lines() {
@@ -95,6 +100,7 @@ fn picture(python: &Path, dir: &Path, target: &str) -> (PathBuf, Picture) {
             "ph" => p.ph.push(t.to_string()),
             "maps" => p.maps.push(t.to_string()),
             "boxes" => p.boxes = t.parse().unwrap(),
+            "bands" => p.bands = t.parse().unwrap(),
             _ => {}
         }
         p.texts.push(t.to_string());
@@ -135,6 +141,26 @@ fn check(python: &Path, dir: &Path, name: &str, path: &Path, run: Option<&[&str]
     expected.sort();
     assert_eq!(ph, expected, "{name}: one ph[N] label per PT_LOAD");
     assert_eq!(pic.boxes, want.len(), "{name}: one box per maps line");
+    let with_file = listing
+        .lines()
+        .filter(|l| l.starts_with("  ph[") && l.contains("] PT_LOAD "))
+        .filter(|l| {
+            let (a, b) = l
+                .split(" file ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .split_once('-')
+                .unwrap();
+            a != b
+        })
+        .count();
+    assert_eq!(
+        pic.bands, with_file,
+        "{name}: a band per PT_LOAD with file bytes"
+    );
     assert_eq!(pic.maps.len(), want.len(), "{name}");
     let mut ordered = pic.maps.clone();
     ordered.sort();
