@@ -338,7 +338,7 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
                     && s.size > 0
                     && s.addr < l.end
                     && s.addr.saturating_add(s.size) > l.start
-                    && (l.file == s.in_file())
+                    && (l.file || !s.in_file())
             })
             .map(|s| s.name.as_str())
             .collect();
