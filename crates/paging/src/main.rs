@@ -136,9 +136,15 @@ fn main(args: Args) {
     // 6. One write into a 2 MiB-aligned MADV_HUGEPAGE region.
     let mut buf = [0u8; FILE_BUF];
     let global = read(THP_ENABLED, &mut buf);
-    let mut on = !global.is_empty() && find(global, b"[never]").is_none();
-    sys::say(q, "paging: THP ");
-    sys::say(q, bytes(global));
+    let thp = !global.is_empty();
+    let mut on = thp && find(global, b"[never]").is_none();
+    if !thp {
+        // A kernel built without CONFIG_TRANSPARENT_HUGEPAGE has no file.
+        sys::say(q, "paging: no THP\n");
+    } else {
+        sys::say(q, "paging: THP ");
+        sys::say(q, bytes(global));
+    }
     let mut buf2 = [0u8; 64];
     let per_size = read(THP_2M_ENABLED, &mut buf2);
     if !per_size.is_empty() && find(per_size, b"[inherit]").is_none() {
@@ -163,6 +169,8 @@ fn main(args: Args) {
             "paging: thp_fault_fallback grew: 4 KiB\n"
         } else if on {
             "paging: THP on: 2 MiB\n"
+        } else if !thp {
+            "paging: a small page: 4 KiB\n"
         } else {
             "paging: THP off: 4 KiB\n"
         },
