@@ -89,7 +89,7 @@ fn main(args: Args) {
         // Exit status 2, as for any bad argument: DEPTH is what is wrong
         // here, not a syscall. A smaller DEPTH or a larger limit fixes it.
         cli.usage_error(
-            "DEPTH is under 4K, or over what RLIMIT_STACK (ulimit -s) leaves: ",
+            "DEPTH is under 4K, or over what RLIMIT_STACK (ulimit -s) leaves: '",
             arg,
         );
     }
@@ -129,9 +129,9 @@ fn main(args: Args) {
         Line::new(STDERR)
             .str("stack: wrote at sp - ")
             .bytes(arg)
-            .str("; [stack] grew down to that page: ")
+            .str("; [stack] reaches that page, ")
             .dec(needed as u64 >> 10)
-            .str(" KiB\n")
+            .str(" KiB below its top\n")
             .write();
     }
     sys::narrate_stop(quiet).or_exit("kill");

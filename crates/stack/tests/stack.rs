@@ -43,7 +43,7 @@ fn stack_starts_at_128_kib_plus_the_arguments_and_grows_to_the_write() {
     assert!(after.size() >= 256 * KIB + strings, "{after:#x?}");
     assert!(
         w.stderr.contains(&format!(
-            "grew down to that page: {} KiB\n",
+            "reaches that page, {} KiB below its top\n",
             after.size() / KIB
         )),
         "the narration gives the new size: {}",
