@@ -3,8 +3,8 @@
 //! once) and RUNS times with the full work, output discarded.
 //!
 //! - `latency`: from waitpid returning in procfs's waiter thread to the
-//!   tour seeing the stop (the channel and a thread wake-up): the issue
-//!   wants a stop noticed within a few milliseconds.
+//!   tour seeing the stop (the channel and a thread wake-up): a stop
+//!   should be noticed within a few milliseconds.
 //! - `per stop`: from the stop seen to SIGCONT sent (reading /proc and
 //!   the ELF file, diffing, annotating, rendering). For `minimal`, which
 //!   never stops, its one look while asleep: from the sleep seen to the
@@ -20,7 +20,7 @@ use crate::record::{self, Host};
 use crate::run::{self, Options, Timings};
 use crate::term::Term;
 
-/// The issue's limit for the tour's work at one stop.
+/// The limit for the tour's work at one stop.
 const GOAL: Duration = Duration::from_millis(5);
 
 fn ms(d: Duration) -> f64 {
