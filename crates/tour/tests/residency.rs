@@ -3,19 +3,16 @@
 //! pagemap, cow's two processes are both shown, and killing the tour at
 //! any stop of cow leaves neither of them behind.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use procfs::smaps;
 
 mod common;
-use common::{Temp, text, tour_cmd};
+use common::{Live, PATIENCE, Temp, text, tour_cmd};
 
-/// How long a tour step may take on a slow machine (not a timing test).
-const PATIENCE: Duration = Duration::from_secs(60);
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 
@@ -325,34 +322,11 @@ fn raw_stays_raw() {
 // ---- killing the tour at each stop of cow ---------------------------------
 
 /// The tour with `--pause cow`, its stdout read line by line.
-struct Paused {
-    tour: Child,
-    lines: Receiver<String>,
-    text: String,
-}
+struct Paused(Live);
 
 impl Paused {
     fn start() -> Paused {
-        let mut tour = tour_cmd(&["--pause", "cow"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = tour.stdout.take().unwrap();
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if send.send(l).is_err() {
-                    return;
-                }
-            }
-        });
-        Paused {
-            tour,
-            lines,
-            text: String::new(),
-        }
+        Paused(Live::spawn(tour_cmd(&["--pause", "cow"])))
     }
 
     /// Reads up to the `n`th pause prompt (from 1), pressing Enter at the
@@ -361,17 +335,20 @@ impl Paused {
         let deadline = Instant::now() + PATIENCE;
         let mut seen = 0;
         while seen < n {
-            let left = deadline.saturating_duration_since(Instant::now());
             let l = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("pause {n}: {}", self.text));
-            self.text += &l;
-            self.text += "\n";
+                .0
+                .next_line(deadline)
+                .unwrap_or_else(|| panic!("pause {n}: {}", self.0.seen));
             if l.starts_with("  Enter continues.") {
                 seen += 1;
                 if seen < n {
-                    self.tour.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
+                    self.0
+                        .child
+                        .stdin
+                        .as_mut()
+                        .unwrap()
+                        .write_all(b"\n")
+                        .unwrap();
                 }
             }
         }
@@ -379,19 +356,12 @@ impl Paused {
 
     /// A pid the tour printed after `prefix`, up to a space or `:`.
     fn pid_after(&self, prefix: &str) -> Option<u32> {
-        let at = self.text.find(prefix)? + prefix.len();
-        let digits: String = self.text[at..]
+        let at = self.0.seen.find(prefix)? + prefix.len();
+        let digits: String = self.0.seen[at..]
             .chars()
             .take_while(char::is_ascii_digit)
             .collect();
         digits.parse().ok()
-    }
-}
-
-impl Drop for Paused {
-    fn drop(&mut self) {
-        let _ = self.tour.kill();
-        let _ = self.tour.wait();
     }
 }
 
@@ -420,13 +390,13 @@ fn killing_the_tour_at_any_stop_of_cow_leaves_no_process() {
             p.until_pause(stop);
             let parent = p.pid_after("paused: pid ").expect("the demo's pid");
             let child = p.pid_after("cow: forked, shared; child ");
-            assert_eq!(child.is_some(), stop > 1, "{}", p.text);
+            assert_eq!(child.is_some(), stop > 1, "{}", p.0.seen);
             if let Some(c) = child {
                 let state = procfs::stat::read(c).unwrap().state;
                 assert_eq!(state, 'T', "the child waits, stopped");
             }
-            assert_eq!(procfs::child::raw_kill(p.tour.id() as i32, sig), 0);
-            let status = p.tour.wait().unwrap();
+            assert_eq!(procfs::child::raw_kill(p.0.child.id() as i32, sig), 0);
+            let status = p.0.child.wait().unwrap();
             assert!(!status.success(), "signal {sig}");
             assert_gone(parent, "the demo");
             if let Some(c) = child {

@@ -6,17 +6,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use procfs::testing::tool;
 
 mod common;
-use common::{TOUR, text, tour, tour_cmd};
-
-/// How long a whole tour step may take on a slow machine.
-const PATIENCE: Duration = Duration::from_secs(60);
+use common::{Live, PATIENCE, TOUR, text, tour, tour_cmd};
 
 /// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
 /// is what came before the first stop.
@@ -338,55 +334,13 @@ fn no_colour_when_stdout_is_not_a_terminal() {
 
 // ---- faults ---------------------------------------------------------------
 
-/// A tour started with piped stdin and stdout read line by line.
-struct Live {
-    child: Child,
-    lines: Receiver<String>,
-    seen: String,
-}
-
 impl Live {
     fn start(args: &[&str], timeout: Option<&str>) -> Live {
         let mut cmd = tour_cmd(args);
         if let Some(t) = timeout {
             cmd.env("TOUR_TIMEOUT", t);
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if send.send(l).is_err() {
-                    return;
-                }
-            }
-        });
-        Live {
-            child,
-            lines,
-            seen: String::new(),
-        }
-    }
-
-    /// Reads until a line contains `what`; returns that line.
-    fn until(&mut self, what: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        while let Ok(l) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen += &l;
-            self.seen += "\n";
-            if l.contains(what) {
-                return l;
-            }
-        }
-        panic!("no {what:?} in:\n{}", self.seen);
+        Live::spawn(cmd)
     }
 
     /// The demo's pid from the pause prompt.
@@ -412,13 +366,6 @@ impl Live {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

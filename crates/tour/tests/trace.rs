@@ -2,16 +2,14 @@
 //! C programs built here (killed by a signal, forking, threaded), the
 //! errors, and the tour killed mid-trace.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use procfs::cbuild::{c_program, release_demo, test_program};
 
-const TOUR: &str = env!("CARGO_BIN_EXE_tour");
-const PATIENCE: Duration = Duration::from_secs(60);
+mod common;
+use common::{Live, PATIENCE, TOUR};
 
 fn trace(args: &[&str]) -> Output {
     Command::new(TOUR)
@@ -282,60 +280,11 @@ fn a_second_thread_is_followed() {
     procfs::cbuild::assert_none_runs(&bin);
 }
 
-/// The tour running in the background, its stdout read line by line.
-struct Live {
-    child: Child,
-    lines: Receiver<String>,
-    seen: String,
-}
-
 impl Live {
     fn start(args: &[&str]) -> Live {
-        let mut child = Command::new(TOUR)
-            .arg("--trace")
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if send.send(l).is_err() {
-                    return;
-                }
-            }
-        });
-        Live {
-            child,
-            lines,
-            seen: String::new(),
-        }
-    }
-
-    fn until(&mut self, what: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        while let Ok(l) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen += &l;
-            self.seen += "\n";
-            if l.contains(what) {
-                return l;
-            }
-        }
-        panic!("no {what:?} in:\n{}", self.seen);
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut cmd = Command::new(TOUR);
+        cmd.arg("--trace").args(args).env("NO_COLOR", "1");
+        Live::spawn(cmd)
     }
 }
 

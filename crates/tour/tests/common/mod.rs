@@ -2,10 +2,79 @@
 //! text, and a directory that is removed when the test ends.
 #![allow(dead_code)] // each test file uses its own part
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
 pub const TOUR: &str = env!("CARGO_BIN_EXE_tour");
+
+/// How long a running tour may take to print what a test waits for.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A tour running in the background with stdin piped, its stdout read
+/// line by line (`seen` keeps what was read); killed and reaped when
+/// dropped.
+pub struct Live {
+    pub child: Child,
+    pub lines: Receiver<String>,
+    pub seen: String,
+}
+
+impl Live {
+    pub fn spawn(mut cmd: Command) -> Live {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if send.send(l).is_err() {
+                    return;
+                }
+            }
+        });
+        Live {
+            child,
+            lines,
+            seen: String::new(),
+        }
+    }
+
+    /// The next line within what is left of `PATIENCE` from `deadline`.
+    pub fn next_line(&mut self, deadline: Instant) -> Option<String> {
+        let l = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .ok()?;
+        self.seen += &l;
+        self.seen += "\n";
+        Some(l)
+    }
+
+    /// Reads until a line contains `what`; returns that line.
+    pub fn until(&mut self, what: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        while let Some(l) = self.next_line(deadline) {
+            if l.contains(what) {
+                return l;
+            }
+        }
+        panic!("no {what:?} in:\n{}", self.seen);
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// The tour with plain output and its default time limit.
 pub fn tour_cmd(args: &[&str]) -> Command {
