@@ -42,19 +42,28 @@ pub fn tids(pid: u32) -> io::Result<Vec<u32>> {
     Ok(tids)
 }
 
-/// Every thread of `pid` with its state.
+/// Every thread of `pid` with its state. A thread that exits between
+/// the listing and the read of its stat (ENOENT, ESRCH) is left out: it
+/// is gone.
 pub fn read(pid: u32) -> io::Result<Vec<Task>> {
-    tids(pid)?
-        .into_iter()
-        .map(|tid| {
-            let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))?;
-            let stat = crate::stat::parse(&text).map_err(io::Error::other)?;
-            Ok(Task {
-                tid,
-                state: stat.state,
-            })
-        })
-        .collect()
+    /// `errno(3)`: no such process.
+    const ESRCH: i32 = 3;
+    let mut tasks = Vec::new();
+    for tid in tids(pid)? {
+        let text = match std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(ESRCH) => {
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let stat = crate::stat::parse(&text).map_err(io::Error::other)?;
+        tasks.push(Task {
+            tid,
+            state: stat.state,
+        });
+    }
+    Ok(tasks)
 }
 
 /// Parses the text of /proc/PID/task/TID/syscall: `running`, or
