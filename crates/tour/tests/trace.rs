@@ -219,17 +219,7 @@ fn a_forked_child_is_followed_and_labelled() {
     let o = trace(&["--", bin.to_str().unwrap()]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    let fork = out
-        .lines()
-        .find(|l| l.contains(": fork "))
-        .expect("a fork line");
-    let child = fork
-        .split(": fork ")
-        .nth(1)
-        .unwrap()
-        .split(':')
-        .next()
-        .unwrap();
+    let child = id_after(&out, ": fork ");
     let call = steps(&out)
         .into_iter()
         .find(|s| s.contains(&format!("pid {child} (forked), libc: mmap(NULL, 65536")))
@@ -255,17 +245,7 @@ fn a_second_thread_is_followed() {
     let o = trace(&["--", bin.to_str().unwrap()]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    let line = out
-        .lines()
-        .find(|l| l.contains(": thread "))
-        .expect("a thread line");
-    let tid = line
-        .split(": thread ")
-        .nth(1)
-        .unwrap()
-        .split(':')
-        .next()
-        .unwrap();
+    let tid = id_after(&out, ": thread ");
     assert!(
         out.contains("a thread's stack (pthread_create), with a guard page below it"),
         "{out}"
@@ -278,6 +258,21 @@ fn a_second_thread_is_followed() {
         "the thread's malloc makes an arena: {out}"
     );
     procfs::cbuild::assert_none_runs(&bin);
+}
+
+/// The pid or tid the trace printed after `marker` (`: fork 4242:`), in
+/// the first line that has it.
+fn id_after<'a>(out: &'a str, marker: &str) -> &'a str {
+    let line = out
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker:?} line: {out}"));
+    line.split(marker)
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
 }
 
 impl Live {
