@@ -31,21 +31,23 @@
 //!
 //! `paging [-q] [SIZE]`. Before touching anything it checks that what it
 //! will make resident (SIZE/16, then SIZE/4 and 2 MiB) fits in the free
-//! memory (`sysinfo(2)`: freeram + bufferram) and in what its cgroup v2
-//! leaves (`memory.max` - `memory.current`): a size that does not is
-//! refused with exit status 1, never left to the OOM killer. (A cgroup v1
-//! limit is not read.) With `-q`, strace shows `execve`, `sysinfo`, the
-//! reads of /proc/self/cgroup and the cgroup's files, then the lesson's
-//! own calls: `mmap`, `madvise`, `mmap` with MAP_POPULATE, the THP files,
-//! the THP region's `mmap` and `madvise`, /proc/vmstat twice, and a
-//! `getpid`, `kill` pair at each stop (the tests have the exact list).
+//! memory (`sysinfo(2)`: freeram + bufferram) and in what its cgroup
+//! leaves: v2 `memory.max` - `memory.current`, v1
+//! `memory.limit_in_bytes` - `memory.usage_in_bytes`, in the directory
+//! /proc/self/cgroup names. A size that does not fit is refused with exit
+//! status 1, never left to the OOM killer. With `-q`, strace shows
+//! `execve`, `sysinfo`, the reads of /proc/self/cgroup and the cgroups'
+//! files, then the lesson's own calls: `mmap`, `madvise`, `mmap` with
+//! MAP_POPULATE, the THP files, the THP region's `mmap` and `madvise`,
+//! /proc/vmstat twice, and a `getpid`, `kill` pair at each stop (the
+//! tests have the exact list).
 #![no_std]
 #![no_main]
 
 use core::ptr::{read_volatile, write_volatile};
 use sys::{
     Args, Cli, HUGE_PAGE_SIZE, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS,
-    MAP_POPULATE, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE,
+    MAP_POPULATE, MAP_PRIVATE, O_CLOEXEC, O_RDONLY, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE,
 };
 
 const USAGE: &str = "usage: paging [-q] [SIZE]
@@ -63,10 +65,30 @@ const THP_2M_ENABLED: &[u8] = b"/sys/kernel/mm/transparent_hugepage/hugepages-20
 /// faults that found no huge page and used a small one.
 const VMSTAT: &[u8] = b"/proc/vmstat\0";
 const FALLBACK: &[u8] = b"\nthp_fault_fallback ";
-/// Where this process's cgroup is, and where cgroup v2 is mounted.
+/// Where this process's cgroups are (`cgroups(7)`): a line
+/// `ID:CONTROLLERS:/PATH` for each hierarchy.
 const CGROUP: &[u8] = b"/proc/self/cgroup\0";
-const CGROUP_ROOT: &[u8] = b"/sys/fs/cgroup";
-/// /proc/vmstat has about 180 lines (4 KiB on Linux 6.18).
+/// The memory limit and the memory in use, for each cgroup version: the
+/// start of its line in /proc/self/cgroup up to the `/` of PATH, where it
+/// is mounted, and the two files in PATH's directory there
+/// (Documentation/admin-guide/cgroup-v2.rst; cgroup-v1/memory.rst). A
+/// machine may have both: here the memory controller is v1, the other
+/// line `0::/`.
+const CGROUP_V2: Cgroup = (
+    b"0::/",
+    b"/sys/fs/cgroup\0",
+    b"memory.max\0",
+    b"memory.current\0",
+);
+const CGROUP_V1: Cgroup = (
+    b":memory:/",
+    b"/sys/fs/cgroup/memory\0",
+    b"memory.limit_in_bytes\0",
+    b"memory.usage_in_bytes\0",
+);
+type Cgroup = (&'static [u8], &'static [u8], &'static [u8], &'static [u8]);
+/// /proc/vmstat, the longest file read, has about 180 lines (4 KiB on
+/// Linux 6.18).
 const FILE_BUF: usize = 16 << 10;
 
 sys::entry!(main);
@@ -83,11 +105,16 @@ fn main(args: Args) {
     }
     let q = cli.quiet;
     let populated = (size / 4).next_multiple_of(PAGE_SIZE);
+    let mut buf = [0u8; FILE_BUF];
     // Refused with status 1 if what becomes resident does not fit in
     // free memory: never left to the OOM killer.
     let info = sys::sysinfo().or_exit("sysinfo");
     let free = (info.freeram + info.bufferram) * u64::from(info.mem_unit);
-    if (size / STRIDE + populated + HUGE_PAGE_SIZE) as u64 > free.min(cgroup_room()) {
+    if (size / STRIDE + populated + HUGE_PAGE_SIZE) as u64
+        > free
+            .min(cgroup_room(&mut buf, false))
+            .min(cgroup_room(&mut buf, true))
+    {
         sys::say(false, "paging: more than free RAM: ENOMEM\n");
         sys::exit(1);
     }
@@ -99,20 +126,16 @@ fn main(args: Args) {
     stop(q, "paging: mmap, NOHUGEPAGE: ", first);
 
     // 2. Reads map the shared zero page.
-    let mut page = first;
-    while page < first + size {
+    for page in (first..first + size).step_by(PAGE_SIZE) {
         // SAFETY: inside our mapping, readable.
         unsafe { read_volatile(page as *const u8) };
-        page += PAGE_SIZE;
     }
     stop(q, "paging: read every page: ", first);
 
     // 3. Writes fault in pages of our own.
-    let mut page = first;
-    while page < first + size {
+    for page in (first..first + size).step_by(STRIDE * PAGE_SIZE) {
         // SAFETY: inside our mapping, writable.
         unsafe { write_volatile(page as *mut u8, 1) };
-        page += STRIDE * PAGE_SIZE;
     }
     stop(q, "paging: wrote every 16th page: ", first);
 
@@ -125,35 +148,21 @@ fn main(args: Args) {
     let second = map(populated, MAP_POPULATE);
     stop(q, "paging: SIZE/4, MAP_POPULATE: ", second);
 
-    let mut page = second;
-    while page < second + populated {
+    for page in (second..second + populated).step_by(PAGE_SIZE) {
         // SAFETY: inside the second mapping, writable.
         unsafe { write_volatile(page as *mut u8, 1) };
-        page += PAGE_SIZE;
     }
     sys::say(q, "paging: wrote each: no faults\n");
 
-    // 6. One write into a 2 MiB-aligned MADV_HUGEPAGE region.
-    let mut buf = [0u8; FILE_BUF];
-    let global = read(THP_ENABLED, &mut buf);
-    let thp = !global.is_empty();
-    let mut on = thp && find(global, b"[never]").is_none();
-    if !thp {
-        // A kernel built without CONFIG_TRANSPARENT_HUGEPAGE has no file.
-        sys::say(q, "paging: no THP\n");
-    } else {
-        sys::say(q, "paging: THP ");
-        sys::say(q, bytes(global));
-    }
-    let mut buf2 = [0u8; 64];
-    let per_size = read(THP_2M_ENABLED, &mut buf2);
-    if !per_size.is_empty() && find(per_size, b"[inherit]").is_none() {
-        on = find(per_size, b"[never]").is_none();
-    }
-    if !per_size.is_empty() {
-        sys::say(q, "paging: 2048kB ");
-        sys::say(q, bytes(per_size));
-    }
+    // 6. One write into a 2 MiB-aligned MADV_HUGEPAGE region. What the
+    // switches chose: `a`lways or `m`advise give this region huge pages,
+    // `n`ever does not, `i`nherit is the global choice; 0: no such file
+    // (a kernel without CONFIG_TRANSPARENT_HUGEPAGE).
+    let global = thp_mode(q, "paging: THP ", THP_ENABLED, &mut buf);
+    let mode = match thp_mode(q, "paging: 2048kB ", THP_2M_ENABLED, &mut buf) {
+        0 | b'i' => global,
+        per_size => per_size,
+    };
     // 4 MiB hold at least one 2 MiB-aligned 2 MiB, where a PMD can map
     // a huge page.
     let wide = map(2 * HUGE_PAGE_SIZE, 0);
@@ -165,72 +174,76 @@ fn main(args: Args) {
     unsafe { write_volatile(huge as *mut u8, 1) };
     sys::say(
         q,
-        if fallbacks(&mut buf) > before {
-            "paging: thp_fault_fallback grew: 4 KiB\n"
-        } else if on {
-            "paging: THP on: 2 MiB\n"
-        } else if !thp {
-            "paging: a small page: 4 KiB\n"
-        } else {
-            "paging: THP off: 4 KiB\n"
+        match mode {
+            _ if fallbacks(&mut buf) > before => "paging: thp_fault_fallback grew: 4 KiB\n",
+            0 => "paging: no THP: 4 KiB\n",
+            b'n' => "paging: THP off: 4 KiB\n",
+            _ => "paging: THP on: 2 MiB\n",
         },
     );
     stop(q, "paging: MADV_HUGEPAGE, 1 write: ", huge);
 }
 
-/// What this process's cgroup (v2) still lets it use: `memory.max` less
-/// `memory.current` in /sys/fs/cgroup + the path after `0::` in
-/// /proc/self/cgroup (`cgroups(7)`). No limit (`max`, cgroup v1 only, no
-/// such files): u64::MAX.
+/// What this process's cgroup still lets it use, for one version
+/// ([`CGROUP_V2`], or [`CGROUP_V1`] if `v1`): the limit less what is in use. u64::MAX where there
+/// is no limit (v2 says `max`) or no such cgroup.
 #[inline(never)]
-fn cgroup_room() -> u64 {
-    let mut buf = [0u8; 512];
-    let text = read(CGROUP, &mut buf);
-    let Some(at) = find(text, b"0::/") else {
+fn cgroup_room(buf: &mut [u8], v1: bool) -> u64 {
+    let (key, mount, limit, usage) = if v1 { CGROUP_V1 } else { CGROUP_V2 };
+    let n = read(CGROUP, buf).len();
+    let text = buf.get_mut(..n).unwrap_or_default();
+    let Some(at) = find(text, key) else {
         return u64::MAX;
     };
-    let rel = text.get(at + 3..).unwrap_or_default();
-    let rel = rel.get(..find(rel, b"\n").unwrap_or(0)).unwrap_or_default();
-    match (
-        cgroup_value(rel, b"/memory.max\0"),
-        cgroup_value(rel, b"/memory.current\0"),
-    ) {
-        (Some(max), Some(used)) => max.saturating_sub(used) as u64,
-        _ => u64::MAX,
+    // `…:/PATH\n` becomes `…./PATH\0`: the cgroup's directory, relative
+    // to the mount (`./` for the root cgroup).
+    let path = text.get_mut(at + key.len() - 2..).unwrap_or_default();
+    let Some(end) = path.iter().position(|&b| b == b'\n') else {
+        return u64::MAX;
+    };
+    if let [dot, .., nl] = &mut path[..=end] {
+        (*dot, *nl) = (b'.', 0);
     }
+    let Ok(root) = sys::openat(mount, O_RDONLY | O_CLOEXEC) else {
+        return u64::MAX;
+    };
+    let dir = sys::openat_in(
+        root,
+        path.get(..=end).unwrap_or_default(),
+        O_RDONLY | O_CLOEXEC,
+    );
+    let _ = sys::close(root);
+    let Ok(dir) = dir else {
+        return u64::MAX;
+    };
+    let max = number(read_in(dir, limit, buf));
+    let used = number(read_in(dir, usage, buf));
+    let _ = sys::close(dir);
+    max.map_or(u64::MAX, |max| max.saturating_sub(used.unwrap_or(0)) as u64)
 }
 
-/// The number in /sys/fs/cgroup/REL/FILE, if it is one (not `max`).
+/// Says `label` and the file's line (unless `q`), and returns the
+/// first letter of the choice in brackets, 0 if there is none.
+fn thp_mode(q: bool, label: &str, path: &[u8], buf: &mut [u8]) -> u8 {
+    let text = read(path, buf);
+    let chosen = text.iter().position(|&b| b == b'[');
+    if let Some(at) = chosen {
+        sys::say(q, label);
+        // SAFETY: only ever written out again, byte for byte.
+        sys::say(q, unsafe { core::str::from_utf8_unchecked(text) });
+        return text.get(at + 1).copied().unwrap_or(0);
+    }
+    0
+}
+
+/// The decimal number at the start of `text`, if it starts with one.
 #[inline(never)]
-fn cgroup_value(rel: &[u8], file: &[u8]) -> Option<usize> {
-    let mut path = [0u8; 512];
-    let mut n = 0;
-    for part in [CGROUP_ROOT, rel, file] {
-        path.get_mut(n..n + part.len())?.copy_from_slice(part);
-        n += part.len();
-    }
-    let mut text = [0u8; 32];
-    let text = read(path.get(..n)?, &mut text);
-    text.first().filter(|d| d.is_ascii_digit())?;
-    Some(number(text))
-}
-
-/// The decimal number at the start of `text` (0 if none).
-fn number(text: &[u8]) -> usize {
-    let mut n = 0;
-    for &d in text {
-        if !d.is_ascii_digit() {
-            break;
-        }
-        n = n * 10 + usize::from(d - b'0');
-    }
-    n
-}
-
-/// Text the kernel wrote, as it is: it is shown, never parsed further.
-fn bytes(text: &[u8]) -> &str {
-    // SAFETY: only ever written out again, byte for byte, never sliced.
-    unsafe { core::str::from_utf8_unchecked(text) }
+fn number(text: &[u8]) -> Option<usize> {
+    let digits = text
+        .iter()
+        .position(|d| !d.is_ascii_digit())
+        .unwrap_or(text.len());
+    sys::args::parse_decimal(text.get(..digits)?)
 }
 
 /// `TEXT 0xADDR` on stderr unless quiet, then stop.
@@ -257,7 +270,13 @@ fn map(len: usize, flags: usize) -> usize {
 
 /// The contents of a small file, empty if it cannot be read.
 fn read<'a>(path: &[u8], buf: &'a mut [u8]) -> &'a [u8] {
-    let Ok(fd) = sys::openat(path, sys::O_RDONLY | sys::O_CLOEXEC) else {
+    read_in(sys::AT_FDCWD as usize, path, buf)
+}
+
+/// [`read`] of `path` in the directory open as `dir`.
+#[inline(never)]
+fn read_in<'a>(dir: usize, path: &[u8], buf: &'a mut [u8]) -> &'a [u8] {
+    let Ok(fd) = sys::openat_in(dir, path, O_RDONLY | O_CLOEXEC) else {
         return &[];
     };
     let n = sys::read(fd, buf).unwrap_or(0);
@@ -266,6 +285,7 @@ fn read<'a>(path: &[u8], buf: &'a mut [u8]) -> &'a [u8] {
 }
 
 /// Where `needle` starts in `text`.
+#[inline(never)]
 fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
     (0..text.len()).find(|&at| text.get(at..).is_some_and(|rest| rest.starts_with(needle)))
 }
@@ -273,7 +293,7 @@ fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
 /// `thp_fault_fallback` of /proc/vmstat, 0 where there is none.
 fn fallbacks(buf: &mut [u8]) -> usize {
     let text = read(VMSTAT, buf);
-    find(text, FALLBACK).map_or(0, |at| {
-        number(text.get(at + FALLBACK.len()..).unwrap_or_default())
-    })
+    find(text, FALLBACK)
+        .and_then(|at| number(text.get(at + FALLBACK.len()..)?))
+        .unwrap_or(0)
 }

@@ -206,17 +206,53 @@ fn linked_as_a_static_w_xor_x_executable() {
     assert_static_exec(BIN);
 }
 
-/// Runs `paging -q SIZE` in a user and mount namespace of its own where a
-/// tmpfs stands in for /sys/fs/cgroup with `memory.max` 100 MB. `None`
-/// where the namespace cannot be made (skipped, loudly; a failure in CI).
-fn walk_in_cgroup(size: &str) -> Option<Walk> {
+/// A cgroup as `paging` finds it: its line in /proc/self/cgroup, and the
+/// directory and files of its limit under /sys/fs/cgroup.
+struct FakeCgroup {
+    proc_self_cgroup: &'static str,
+    dir: &'static str,
+    limit: &'static str,
+    usage: &'static str,
+}
+
+const V2: FakeCgroup = FakeCgroup {
+    proc_self_cgroup: "0::/demo\n",
+    dir: "/sys/fs/cgroup/demo",
+    limit: "memory.max",
+    usage: "memory.current",
+};
+
+/// A hybrid machine (as this one is) has a v1 memory controller and a v2
+/// line `0::/` without a limit.
+const V1: FakeCgroup = FakeCgroup {
+    proc_self_cgroup: "4:memory:/demo\n0::/\n",
+    dir: "/sys/fs/cgroup/memory/demo",
+    limit: "memory.limit_in_bytes",
+    usage: "memory.usage_in_bytes",
+};
+
+/// Runs `paging -q SIZE` in a user and mount namespace of its own: a
+/// tmpfs stands in for /sys/fs/cgroup, the cgroup's limit is 100 MB with
+/// 0 in use, and a bind mount puts `cgroup`'s line over
+/// /proc/PID/cgroup of the shell, which then execs paging (same pid).
+/// `None` where the namespace cannot be made (skipped, loudly; a failure
+/// in CI).
+fn walk_in_cgroup(size: &str, cgroup: &FakeCgroup) -> Option<Walk> {
     let unshare = tool("unshare")?;
     let script = "mount -t tmpfs none /sys/fs/cgroup \
-        && echo 100000000 > /sys/fs/cgroup/memory.max \
-        && echo 0 > /sys/fs/cgroup/memory.current \
+        && mkdir -p \"$3\" \
+        && echo 100000000 > \"$3/$4\" && echo 0 > \"$3/$5\" \
+        && printf %s \"$2\" > /sys/fs/cgroup/self \
+        && mount --bind /sys/fs/cgroup/self /proc/$$/cgroup \
         && exec \"$1\" -q \"$0\"";
     let mut cmd = std::process::Command::new(unshare);
     cmd.args(["-rm", "sh", "-c", script, size, BIN]);
+    cmd.args([
+        cgroup.proc_self_cgroup,
+        cgroup.dir,
+        cgroup.limit,
+        cgroup.usage,
+    ]);
     let w = walk(cmd);
     if w.stderr.starts_with("unshare:") || w.stderr.starts_with("sh:") {
         let why = format!("no user and mount namespace here: {}", w.stderr.trim());
@@ -227,22 +263,10 @@ fn walk_in_cgroup(size: &str) -> Option<Walk> {
     Some(w)
 }
 
-#[test]
-fn a_cgroup_memory_max_is_checked_before_anything_is_touched() {
-    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-    if !cgroup.lines().any(|l| l.starts_with("0::/")) {
-        // Only cgroup v1: paging reads no limit (and the test could not
-        // tell one from none).
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "no cgroup v2 line"
-        );
-        eprintln!("SKIPPED: no cgroup v2 line in /proc/self/cgroup");
-        return;
-    }
-    // 1G would make 322 MiB resident: more than the 95 MiB left.
-    let Some(w) = walk_in_cgroup("1G") else {
+/// 1G (322 MiB resident) is refused in a cgroup with 95 MiB left; 64M
+/// (22 MiB resident) runs all six stops.
+fn check_cgroup_limit(cgroup: &FakeCgroup) {
+    let Some(w) = walk_in_cgroup("1G", cgroup) else {
         return;
     };
     assert_eq!(
@@ -252,8 +276,7 @@ fn a_cgroup_memory_max_is_checked_before_anything_is_touched() {
         w.stderr
     );
     assert_eq!(w.stderr, "paging: more than free RAM: ENOMEM\n");
-    // 64M makes 22 MiB resident: it fits.
-    let Some(w) = walk_in_cgroup("64M") else {
+    let Some(w) = walk_in_cgroup("64M", cgroup) else {
         return;
     };
     assert_eq!(
@@ -262,4 +285,14 @@ fn a_cgroup_memory_max_is_checked_before_anything_is_touched() {
         "{}",
         w.stderr
     );
+}
+
+#[test]
+fn a_cgroup_v2_memory_max_is_checked_before_anything_is_touched() {
+    check_cgroup_limit(&V2);
+}
+
+#[test]
+fn a_cgroup_v1_memory_limit_is_checked_before_anything_is_touched() {
+    check_cgroup_limit(&V1);
 }

@@ -183,29 +183,27 @@ impl Args {
 /// or `T` (KiB, MiB, GiB, TiB). `4100`, `256K`, `512M`. Anything else, including an
 /// empty string, a sign, spaces or an overflow, is `None`.
 pub fn parse_size(s: &[u8]) -> Option<usize> {
-    let (digits, shift) = match s.last()? {
-        b'K' | b'k' => (&s[..s.len() - 1], 10),
-        b'M' | b'm' => (&s[..s.len() - 1], 20),
-        b'G' | b'g' => (&s[..s.len() - 1], 30),
-        b'T' | b't' => (&s[..s.len() - 1], 40),
-        _ => (s, 0),
+    let (&last, digits) = s.split_last()?;
+    // `| 0x20` is ASCII lower case for letters and leaves digits as they
+    // are; a unit's place in "kmgt" gives its power of 1024.
+    let (digits, shift) = match b"kmgt".iter().position(|&unit| unit == last | 0x20) {
+        Some(place) => (digits, 10 * (place + 1)),
+        None => (s, 0),
     };
     parse_decimal(digits)?.checked_mul(1 << shift)
 }
 
 /// Parses one or more decimal digits and nothing else; `None` on overflow.
 pub fn parse_decimal(digits: &[u8]) -> Option<usize> {
-    if digits.is_empty() {
-        return None;
-    }
     let mut n: usize = 0;
     for &d in digits {
-        if !d.is_ascii_digit() {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+        n = n.checked_mul(10)?.checked_add(usize::from(digit))?;
     }
-    Some(n)
+    (!digits.is_empty()).then_some(n)
 }
 
 /// `a == b`, never inlined. Comparing with a literal, LLVM unrolls `==`
@@ -273,8 +271,7 @@ impl Cli {
     pub fn size(&self, arg: &[u8]) -> usize {
         match parse_size(arg) {
             Some(n) => n,
-            None if arg.first() == Some(&b'-') => self.reject(arg),
-            None => self.usage_error("not a size (digits, then K, M, G or T): '", arg),
+            None => self.bad(arg, "not a size (digits, then K, M, G or T): '"),
         }
     }
 
@@ -283,9 +280,18 @@ impl Cli {
     pub fn number(&self, arg: &[u8]) -> usize {
         match parse_decimal(arg) {
             Some(n) => n,
-            None if arg.first() == Some(&b'-') => self.reject(arg),
-            None => self.usage_error("not a number: '", arg),
+            None => self.bad(arg, "not a number: '"),
         }
+    }
+
+    /// A value that does not parse: an unknown option if it starts with
+    /// `-`, else `what`.
+    #[cold]
+    fn bad(&self, arg: &[u8], what: &str) -> ! {
+        if arg.first() == Some(&b'-') {
+            self.reject(arg)
+        }
+        self.usage_error(what, arg)
     }
 
     /// An argument the demo has no place for.

@@ -183,19 +183,18 @@ pub fn read(fd: usize, buf: &mut [u8]) -> Result<usize, Errno> {
 /// `openat(AT_FDCWD, path, flags)`, what `open(2)` does on x86-64 today
 /// (strace shows `openat`). `path` must end with a NUL byte.
 pub fn openat(path: &[u8], flags: usize) -> Result<usize, Errno> {
+    openat_in(AT_FDCWD as usize, path, flags)
+}
+
+/// `openat(dir, path, flags)`: a relative `path` is looked up in the
+/// directory open as `dir`, not in the current one (`openat(2)`).
+/// `path` must end with a NUL byte.
+pub fn openat_in(dir: usize, path: &[u8], flags: usize) -> Result<usize, Errno> {
     if path.last() != Some(&0) {
         return Err(crate::errno::EINVAL);
     }
     // SAFETY: `path` is NUL-terminated, so the kernel stops inside it.
-    Errno::check(unsafe {
-        syscall4(
-            nr::OPENAT,
-            AT_FDCWD as usize,
-            path.as_ptr() as usize,
-            flags,
-            0,
-        )
-    })
+    Errno::check(unsafe { syscall4(nr::OPENAT, dir, path.as_ptr() as usize, flags, 0) })
 }
 
 /// `pwrite64(2)`: `buf` into the file at `offset`, not through any
