@@ -29,11 +29,11 @@
 #            its version records, bounds-checking every read. Each is
 #            over 4096 by that parser alone (see README, "Sizes").
 #   paging   <= 8192: six stops, a free-memory check (sysinfo, and the
-#            cgroup v2 memory.max) before anything is touched, and the
-#            kernel's own words on transparent huge pages: it reads and
-#            searches two /sys files and /proc/vmstat
-#            (thp_fault_fallback). Without the cgroup and THP reading it
-#            is still 4216 bytes.
+#            cgroup v2 memory.max or v1 memory.limit_in_bytes) before
+#            anything is touched, and the kernel's own words on
+#            transparent huge pages: it reads and searches two /sys files
+#            and /proc/vmstat (thp_fault_fallback). Without reading any
+#            file it is still 4240 bytes (crates/paging/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -35,8 +35,8 @@ const EXIT_USAGE: u8 = 2;
 const MAX_FILE: u64 = 256 << 20;
 /// The lecture order of the demos (as scripts/sizes.sh); others follow.
 const ORDER: &[&str] = &[
-    "minimal", "stop", "brk", "stack", "mmap", "sections", "fixed", "filemap", "pie", "auxv",
-    "vdso",
+    "minimal", "stop", "brk", "stack", "mmap", "paging", "mprotect", "cow", "sections", "fixed",
+    "filemap", "pie", "auxv", "vdso", "threads", "guard", "tls",
 ];
 
 fn usage_error(msg: &str) -> ExitCode {

@@ -308,19 +308,20 @@ impl Cli {
     #[cold]
     pub fn usage_error(&self, what: &str, arg: &[u8]) -> ! {
         let usage = self.usage.as_bytes();
-        let mut end = 0;
-        while usage.get(end).is_some_and(|&b| b != b'\n') {
-            end += 1;
+        let end = usage.iter().position(|&b| b == b'\n');
+        let first = usage.get(..end.unwrap_or(usage.len())).unwrap_or(usage);
+        let mut line = Line::new(STDERR);
+        for part in [
+            b"error: ",
+            what.as_bytes(),
+            arg,
+            b"'\n",
+            first,
+            b" (--help for more)\n",
+        ] {
+            line.bytes(part);
         }
-        let first = usage.get(..end).unwrap_or(usage);
-        Line::new(STDERR)
-            .str("error: ")
-            .str(what)
-            .bytes(arg)
-            .str("'\n")
-            .bytes(first)
-            .str(" (--help for more)\n")
-            .write();
+        line.write();
         crate::calls::exit(EXIT_USAGE)
     }
 }
