@@ -9,6 +9,7 @@ use std::process::{Command, ExitCode};
 
 use elf::at::Query;
 use elf::{Anatomy, Options, budget, explain, hex};
+use procfs::workspace;
 
 const USAGE: &str = "usage: cargo elf [--hex] [--stripped] [--all] [--at ADDR|+OFFSET] [--svg FILE] TARGET | cargo elf --budget [DEMO...]";
 const HELP: &str = "
@@ -49,55 +50,18 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The workspace this tool was built from: it builds the demos there.
-fn workspace() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    dir.canonicalize().unwrap_or(dir)
-}
-
-/// The target directory: the tool itself is `TARGET/PROFILE/elf`.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    let dir = exe.parent().and_then(Path::parent);
-    dir.map(Path::to_path_buf)
-        .unwrap_or_else(|| workspace().join("target"))
-}
-
 /// The demos: crates that depend on the syscall crate, in lecture order.
 fn demos() -> Vec<String> {
-    let mut found = Vec::new();
-    if let Ok(dir) = std::fs::read_dir(workspace().join("crates")) {
-        for entry in dir.flatten() {
-            let manifest =
-                std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
-            if manifest.lines().any(|l| l.starts_with("sys = ")) {
-                found.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-    }
+    let mut found = workspace::demo_crates(&workspace::root());
     let rank = |d: &String| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len());
-    found.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    found.sort_by_key(rank);
     found
 }
 
-/// `$CARGO build --release -p DEMO...`.
+/// `cargo build --release -p NAME…` into the target directory of this tool.
 fn build(names: &[String]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace())
-        .args(["build", "--release", "--quiet", "--target-dir"])
-        .arg(target_dir());
-    for n in names {
-        cmd.args(["-p", n]);
-    }
-    match cmd.status() {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("building {} failed ({s})", names.join(" "))),
-        Err(e) => Err(format!(
-            "cannot run cargo to build {}: {e}",
-            names.join(" ")
-        )),
-    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    workspace::build_release(&workspace::target_dir(), &names)
 }
 
 /// A file's bytes, with a clear message for what is not a regular file.
@@ -211,7 +175,7 @@ fn resolve(target: &str, demos: &[String]) -> Result<PathBuf, ExitCode> {
     }
     if demos.iter().any(|d| d == target) {
         build(&[target.to_string()]).map_err(|e| fail(&e))?;
-        return Ok(target_dir().join("release").join(target));
+        return Ok(workspace::target_dir().join("release").join(target));
     }
     Err(usage_error(&format!(
         "'{target}' is neither a demo nor a file; the demos: {}",
@@ -260,7 +224,7 @@ fn budget_rows(names: &[String], demos: &[String]) -> ExitCode {
     }
     let mut rows = Vec::new();
     for n in &names {
-        let path = target_dir().join("release").join(n);
+        let path = workspace::target_dir().join("release").join(n);
         let bytes = match read(&path) {
             Ok(b) => b,
             Err(e) => return fail(&e),
@@ -297,7 +261,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let shown = path
-        .strip_prefix(workspace())
+        .strip_prefix(workspace::root())
         .unwrap_or(&path)
         .display()
         .to_string();

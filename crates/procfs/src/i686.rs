@@ -42,10 +42,7 @@ pub const NOT_PORTED: &[&str] = &["pie", "paging", "mprotect", "cow"];
 pub const X86_64_ONLY: &[&str] = &["threads", "guard", "tls"];
 
 /// The workspace root.
-pub fn workspace() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    dir.canonicalize().unwrap_or(dir)
-}
+pub use crate::workspace::root as workspace;
 
 /// Whether the toolchain has the i686 standard library (`core` is all a
 /// demo needs, but it comes with the target): its directory under
@@ -206,16 +203,8 @@ fn test_target_dir() -> PathBuf {
 /// `cargo build --release -p NAME…` into the same target directory.
 pub fn x86_64_demos_for_test(demos: &[&str]) -> PathBuf {
     let target = test_target_dir();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace())
-        .args(["build", "--release", "--quiet", "--target-dir"])
-        .arg(&target);
-    for d in demos {
-        cmd.args(["-p", d]);
-    }
+    let built = crate::workspace::build_release(&target, demos).is_ok();
     let dir = target.join("release");
-    let built = cmd.status().is_ok_and(|s| s.success());
     assert!(
         built || demos.iter().all(|d| dir.join(d).is_file()),
         "cargo build --release {demos:?} failed"

@@ -39,10 +39,11 @@ mod traceview;
 
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use demos::Demo;
+use procfs::workspace;
 use record::{Host, Recording};
 use run::Options;
 use term::Term;
@@ -101,20 +102,6 @@ with NO_COLOR set.";
 
 /// Exit status for bad arguments (as the demos use).
 const EXIT_USAGE: u8 = 2;
-
-/// The workspace this tour was built from: it builds the demos there.
-fn workspace() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    dir.canonicalize().unwrap_or(dir)
-}
-
-/// The target directory: the tour itself is `TARGET/PROFILE/tour`.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    let dir = exe.parent().and_then(Path::parent);
-    dir.map(Path::to_path_buf)
-        .unwrap_or_else(|| workspace().join("target"))
-}
 
 fn usage_error(msg: &str) -> ExitCode {
     eprintln!("error: {msg}\n{USAGE}");
@@ -368,7 +355,7 @@ fn parse(args: Vec<String>) -> Result<Cli, ExitCode> {
 fn chosen(names: &[String]) -> (Vec<&'static Demo>, Vec<&'static str>) {
     let wanted = |d: &&Demo| names.is_empty() || names.iter().any(|n| n == d.name);
     let exists = |d: &&&Demo| {
-        workspace()
+        workspace::root()
             .join("crates")
             .join(d.name)
             .join("Cargo.toml")
@@ -380,21 +367,10 @@ fn chosen(names: &[String]) -> (Vec<&'static Demo>, Vec<&'static str>) {
     (here, missing)
 }
 
-/// `$CARGO build --release -p DEMO...`: a fresh clone has no binaries.
+/// `cargo build --release -p DEMO…` into the target directory of the tour.
 fn build(demos: &[&Demo]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace())
-        .args(["build", "--release", "--quiet", "--target-dir"])
-        .arg(target_dir());
-    for d in demos {
-        cmd.args(["-p", d.name]);
-    }
-    match cmd.status() {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("building failed ({s})")),
-        Err(e) => Err(format!("cannot run cargo to build the demos: {e}")),
-    }
+    let names: Vec<&str> = demos.iter().map(|d| d.name).collect();
+    workspace::build_release(&workspace::target_dir(), &names)
 }
 
 fn main() -> ExitCode {
@@ -422,8 +398,8 @@ fn main() -> ExitCode {
             eprintln!("tour: {lesson}: {e}");
             return ExitCode::FAILURE;
         }
-        let ours = target_dir().join("release").join(lesson);
-        return sidebyside::main(lesson, ours, &workspace(), &target_dir());
+        let ours = workspace::target_dir().join("release").join(lesson);
+        return sidebyside::main(lesson, ours, &workspace::root(), &workspace::target_dir());
     }
     if let Some(cmd) = &cli.trace {
         let shown: Vec<String> = cmd.iter().map(|w| shell_quote(w)).collect();
@@ -432,7 +408,7 @@ fn main() -> ExitCode {
             &shown.join(" "),
             &cli.opts,
             cli.steps.clone(),
-            &target_dir(),
+            &workspace::target_dir(),
         );
         if let Some(run) = run {
             let mut rec = Recording::new(record::collect_host());
@@ -479,7 +455,7 @@ fn main() -> ExitCode {
             .collect();
         if cli.build
             && !names.is_empty()
-            && let Err(e) = procfs::i686::build(&target_dir(), &names)
+            && let Err(e) = procfs::i686::build(&workspace::target_dir(), &names)
         {
             eprintln!("tour: {e}");
             return ExitCode::FAILURE;
@@ -496,8 +472,8 @@ fn main() -> ExitCode {
             }
         });
     }
-    let x86_bin = |d: &Demo| target_dir().join("release").join(d.name);
-    let i686_bin = |d: &Demo| procfs::i686::bin_dir(&target_dir()).join(d.name);
+    let x86_bin = |d: &Demo| workspace::target_dir().join("release").join(d.name);
+    let i686_bin = |d: &Demo| procfs::i686::bin_dir(&workspace::target_dir()).join(d.name);
     let bin: &dyn Fn(&Demo) -> PathBuf = if x86_wanted { &x86_bin } else { &i686_bin };
     if let Some(runs) = cli.bench {
         return bench::bench(&chosen, bin, &cli.opts, runs);
@@ -772,7 +748,7 @@ fn finish(out: &mut dyn Write, n: usize, missing: &[&str], failed: &[&str]) -> E
 /// The command the demo runs as, as one would type it: `target/release/brk`,
 /// or with what the tour adds, `setarch -R env -i LECTURE='memory maps' …`.
 fn command_line(d: &Demo, path: &Path, no_aslr: bool, limit_3gb: bool) -> String {
-    let shown = path.strip_prefix(workspace()).unwrap_or(path);
+    let shown = path.strip_prefix(workspace::root()).unwrap_or(path);
     let mut words = Vec::new();
     // ADDR_NO_RANDOMIZE, PER_LINUX32 | ADDR_LIMIT_3GB, as procfs::Spawn sets them.
     match (no_aslr, limit_3gb) {
@@ -848,7 +824,7 @@ mod tests {
 
     #[test]
     fn the_command_line_says_what_the_tour_adds() {
-        let path = workspace().join("target/release/auxv");
+        let path = workspace::root().join("target/release/auxv");
         let auxv = demos::find("auxv").unwrap();
         assert_eq!(
             command_line(auxv, &path, false, false),
