@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use procfs::elf;
+use procfs::markup::escape;
 
 use crate::{Anatomy, MapsLine, kernel, maps_lines, page_start, short};
 
@@ -47,21 +48,6 @@ text{font:12px ui-monospace,'DejaVu Sans Mono',monospace;fill:#212529}
 .page{stroke:#495057;stroke-dasharray:3 3}
 .ph{font-weight:bold;font-size:13px;stroke:#fff;stroke-width:3px;paint-order:stroke}
 ";
-
-/// `&`, `<`, `>` and quotes, for text and attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out += "&amp;",
-            '<' => out += "&lt;",
-            '>' => out += "&gt;",
-            '"' => out += "&quot;",
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The colour class of a mapping's permissions (`r-xp`: `p-x`).
 fn class(perms: &str) -> &'static str {

@@ -18,6 +18,7 @@
 //!   of its stops without busy-waiting.
 //! - [`trace`]: start any program under ptrace and follow, call by call,
 //!   how its address space is built ([`syscalls`] decodes the calls).
+//! - [`markup`]: text escaped for the SVG and HTML the tools write.
 //! - [`cbuild`]: for tests, build a small C program with cc.
 //! - [`limits`]: `ulimit -v` values for the tests of failing syscalls.
 //! - [`testing`]: run a demo through all its stops, for the tests.
@@ -33,6 +34,7 @@ pub mod elf;
 pub mod i686;
 pub mod limits;
 pub mod maps;
+pub mod markup;
 pub mod pagemap;
 pub mod resident;
 pub mod smaps;

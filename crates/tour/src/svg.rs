@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+pub use procfs::markup::escape;
 use procfs::{Mapping, maps};
 
 use crate::annotate::{self, Context};
@@ -142,22 +143,6 @@ pub fn kind(m: &Mapping, ctx: &Context) -> &'static str {
         _ if m.anonymous() => "anon",
         _ => "file",
     }
-}
-
-/// Text for SVG and HTML: `&`, `<`, `>` and quotes escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out += "&amp;",
-            '<' => out += "&lt;",
-            '>' => out += "&gt;",
-            '"' => out += "&quot;",
-            '\'' => out += "&#39;",
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Resident bytes per mapping start, from an smaps file's `Rss:` lines.
