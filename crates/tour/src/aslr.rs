@@ -22,24 +22,9 @@ use procfs::elf::{self, Elf};
 use procfs::{maps, stat};
 
 use crate::demos::Demo;
-use crate::record::{self, DemoRun, Host, Recording, Stop, Watch};
+use crate::record::{self, DemoRun, Host, Recording};
 use crate::run::{self, Options, Timings};
 use crate::style;
-
-/// A watch that shows nothing: the runs are only collected.
-struct Quiet;
-
-impl Watch for Quiet {
-    fn started(&mut self, _: &DemoRun) -> io::Result<()> {
-        Ok(())
-    }
-    fn stopped(&mut self, _: &DemoRun, _: &Stop) -> io::Result<()> {
-        Ok(())
-    }
-    fn ended(&mut self, _: &DemoRun) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The collector: every demo `n` times, into one recording.
 pub fn collect(
@@ -57,7 +42,7 @@ pub fn collect(
     for d in demos {
         let path = bin(d);
         for _ in 0..n {
-            let (run, result) = run::run(d, &path, "", &opts, &mut Quiet, &mut timings);
+            let (run, result) = run::run(d, &path, "", &opts, &mut record::Silent, &mut timings);
             result?;
             if !run.ok() {
                 return Err(io::Error::other(format!(
@@ -197,6 +182,7 @@ pub fn aslr(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Stop;
     use std::time::Duration;
 
     fn run_with(maps: &str, stat_text: Option<&str>) -> DemoRun {

@@ -1,7 +1,7 @@
 //! `--arch both`: one lesson on x86-64 and on i686, stop by stop.
 //!
 //! The collector runs each build to its end into a recording (shown
-//! nowhere while it runs: [`Silent`]); then this renderer shows stop 1 of
+//! nowhere while it runs: [`crate::record::Silent`]); then this renderer shows stop 1 of
 //! the x86-64 run, stop 1 of the i686 run and what differs between them
 //! ([`crate::arch::differences`]), then stop 2, and so on. Each run has
 //! its own terminal renderer, so that its `+`/`-`/`~` marks compare it
@@ -11,24 +11,9 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::rc::Rc;
 
-use crate::record::{DemoRun, Host, Stop, Watch};
+use crate::record::{DemoRun, Host, Watch};
 use crate::run::Options;
 use crate::term::Term;
-
-/// A collector's watch that shows nothing: the runs are shown afterwards.
-pub struct Silent;
-
-impl Watch for Silent {
-    fn started(&mut self, _: &DemoRun) -> io::Result<()> {
-        Ok(())
-    }
-    fn stopped(&mut self, _: &DemoRun, _: &Stop) -> io::Result<()> {
-        Ok(())
-    }
-    fn ended(&mut self, _: &DemoRun) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A writer whose bytes are taken out between calls.
 #[derive(Clone, Default)]

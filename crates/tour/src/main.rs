@@ -509,7 +509,7 @@ fn main() -> ExitCode {
     for d in &chosen {
         let mut runs = Vec::new();
         let mut result = Ok(());
-        let mut silent = both::Silent;
+        let mut silent = record::Silent;
         // Both architectures: collected first, shown side by side after.
         let twice = cli.arch == Arch::Both && ported(d);
         let watch: &mut dyn record::Watch = if twice { &mut silent } else { &mut term };

@@ -227,6 +227,22 @@ pub trait Watch {
     }
 }
 
+/// A watch that shows nothing while the demos run: for a renderer that
+/// shows the whole recording afterwards (`--aslr`, `--both`).
+pub struct Silent;
+
+impl Watch for Silent {
+    fn started(&mut self, _: &DemoRun) -> io::Result<()> {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &DemoRun, _: &Stop) -> io::Result<()> {
+        Ok(())
+    }
+    fn ended(&mut self, _: &DemoRun) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 // ---- host facts -------------------------------------------------------
 
 /// Reads [`HOST_FILES`] from this machine; a file it cannot read is left
