@@ -132,6 +132,18 @@ fn residency(l: &Line, res: Option<&Resident>) -> (String, Option<String>, Vec<S
     )
 }
 
+/// The digits of an address in the maps table of `lines`: as many as
+/// the highest user-space address needs (at least 8); [vsyscall]'s
+/// kernel address sticks out.
+pub fn address_width(lines: &[Line]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.now.end <= USER_TOP)
+        .map(|l| format!("{:08x}", l.now.end).len())
+        .max()
+        .unwrap_or(8)
+}
+
 /// The annotated maps of one stop, marked against `before`. A line's
 /// annotation is given where it is new in the demo (`explained` keeps
 /// those given) or changed; a line seen before shows without it. With
@@ -148,13 +160,7 @@ pub fn maps(
     explained: &mut Explained,
     res: Option<&Resident>,
 ) -> String {
-    // As wide as user-space addresses; [vsyscall]'s kernel address sticks out.
-    let width = lines
-        .iter()
-        .filter(|l| l.now.end <= USER_TOP)
-        .map(|l| format!("{:08x}", l.now.end).len())
-        .max()
-        .unwrap_or(8);
+    let width = address_width(lines);
     let mut out = String::new();
     for l in lines {
         let m = &l.now;

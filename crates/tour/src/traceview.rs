@@ -284,12 +284,7 @@ impl View<'_> {
     /// is every line of the maps now, the context the words need.
     fn table(&mut self, lines: &[Line], all: &[Mapping], pid: u32, run: &DemoRun) -> String {
         let segs = segments(run);
-        let width = lines
-            .iter()
-            .filter(|l| l.now.end <= diagram::USER_TOP)
-            .map(|l| format!("{:08x}", l.now.end).len())
-            .max()
-            .unwrap_or(8);
+        let width = show::address_width(lines);
         let mut out = String::new();
         for l in lines {
             let m = &l.now;
