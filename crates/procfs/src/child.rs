@@ -34,9 +34,11 @@ const WUNTRACED: i32 = 2;
 /// `include/uapi/linux/prctl.h`.
 const PR_SET_PDEATHSIG: i32 = 1;
 /// `include/uapi/linux/personality.h`.
-const ADDR_NO_RANDOMIZE: u64 = 0x004_0000;
+pub const ADDR_NO_RANDOMIZE: u64 = 0x004_0000;
 /// `personality(0xffffffff)` only reads the current persona.
 const PERSONALITY_QUERY: u64 = 0xffff_ffff;
+/// `errno(3)`: no such process (here: the parent is gone).
+const ESRCH: i32 = 3;
 /// `signal(7)`, x86-64 numbers.
 pub const SIGKILL: i32 = 9;
 pub const SIGCONT: i32 = 18;
@@ -58,6 +60,31 @@ const BYTE_MASK: i32 = 0xff;
 pub fn raw_kill(pid: i32, sig: i32) -> i32 {
     // SAFETY: kill takes two integers and touches no memory of ours.
     unsafe { kill(pid, sig) }
+}
+
+/// In a new child, between fork and exec (so only async-signal-safe
+/// calls): die with `parent` (SIGKILL when it ends, `PR_SET_PDEATHSIG`)
+/// and add the persona bits `add` (0: none) to the personality.
+pub(crate) fn before_exec(parent: i32, add: u64) -> io::Result<()> {
+    // SAFETY: prctl, getppid and personality take integers and touch no
+    // memory of ours.
+    unsafe {
+        if prctl(PR_SET_PDEATHSIG, SIGKILL as u64, 0, 0, 0) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // The parent may have died before prctl took effect. (An error
+        // with a message would allocate, which a forked child may not.)
+        if getppid() != parent {
+            return Err(io::Error::from_raw_os_error(ESRCH));
+        }
+        if add != 0 {
+            let current = personality(PERSONALITY_QUERY);
+            if current == -1 || personality(current as u64 | add) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A change in the demo's state, as `waitpid` reports it.
@@ -111,16 +138,9 @@ impl Demo {
         let parent = std::process::id() as i32;
         cmd.process_group(0);
         // SAFETY: the closure runs between fork and exec and only makes
-        // async-signal-safe syscalls (prctl, personality, getppid).
+        // async-signal-safe syscalls (`before_exec`).
         unsafe {
             cmd.pre_exec(move || {
-                if prctl(PR_SET_PDEATHSIG, SIGKILL as u64, 0, 0, 0) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                // The parent may have died before prctl took effect.
-                if getppid() != parent {
-                    return Err(io::Error::other("parent exited"));
-                }
                 let mut add = 0;
                 if how.no_aslr {
                     add |= ADDR_NO_RANDOMIZE;
@@ -128,13 +148,7 @@ impl Demo {
                 if how.limit_3gb {
                     add |= PER_LINUX32 | ADDR_LIMIT_3GB;
                 }
-                if add != 0 {
-                    let current = personality(PERSONALITY_QUERY);
-                    if current == -1 || personality(current as u64 | add) == -1 {
-                        return Err(io::Error::last_os_error());
-                    }
-                }
-                Ok(())
+                before_exec(parent, add)
             });
         }
         let child = cmd.spawn()?;

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::child::{SIGKILL, SIGSTOP, raw_kill};
+use crate::child::{ADDR_NO_RANDOMIZE, SIGCONT, SIGKILL, SIGSTOP, before_exec, raw_kill};
 use crate::syscalls::{self, AUDIT_ARCH_I386, Call, Kind};
 
 unsafe extern "C" {
@@ -51,9 +51,6 @@ unsafe extern "C" {
     fn write(fd: i32, buf: *const u8, n: usize) -> isize;
     fn close(fd: i32) -> i32;
     fn setpgid(pid: i32, pgid: i32) -> i32;
-    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
-    fn personality(persona: u64) -> i32;
-    fn getppid() -> i32;
     fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
     fn ptrace(request: i32, ...) -> i64;
     fn __errno_location() -> *mut i32;
@@ -90,14 +87,10 @@ const SYSCALL_STOP: i32 = SIGTRAP | 0x80;
 /// `wait(2)`: tracees and clones too; only this thread's children.
 const WALL: i32 = 0x4000_0000;
 const WNOTHREAD: i32 = 0x2000_0000;
-/// `include/uapi/linux/prctl.h`, `personality.h`, `fcntl.h`.
-const PR_SET_PDEATHSIG: i32 = 1;
-const ADDR_NO_RANDOMIZE: u64 = 0x004_0000;
-const PERSONALITY_QUERY: u64 = 0xffff_ffff;
+/// `include/uapi/linux/fcntl.h`.
 const O_CLOEXEC: i32 = 0o2_000_000;
 /// `signal(7)`, x86-64.
 const SIGTRAP: i32 = 5;
-const SIGCONT: i32 = 18;
 const SIGTSTP: i32 = 20;
 const SIGTTIN: i32 = 21;
 const SIGTTOU: i32 = 22;
@@ -623,12 +616,9 @@ impl Tracer {
                 if how.own_group {
                     setpgid(0, 0);
                 }
-                if prctl(PR_SET_PDEATHSIG, SIGKILL as u64, 0, 0, 0) != 0 || getppid() != parent {
+                let add = if how.no_aslr { ADDR_NO_RANDOMIZE } else { 0 };
+                if before_exec(parent, add).is_err() {
                     _exit(EXIT_NOT_FOUND as i32);
-                }
-                if how.no_aslr {
-                    let p = personality(PERSONALITY_QUERY);
-                    personality(p as u64 | ADDR_NO_RANDOMIZE);
                 }
                 let mut byte = 0u8;
                 // Until the tracer has seized us (or closed the pipe).
