@@ -75,6 +75,15 @@ impl Line {
     }
 }
 
+/// The maps that `lines` describe: every line but the removed ones.
+pub fn now(lines: &[Line]) -> Vec<Mapping> {
+    lines
+        .iter()
+        .filter(|l| l.mark != Mark::Removed)
+        .map(|l| l.now.clone())
+        .collect()
+}
+
 /// The rule above: the same start, or a named mapping with the same end.
 pub fn same_mapping(a: &Mapping, b: &Mapping) -> bool {
     a.start == b.start || (!a.path.is_empty() && a.path == b.path && a.end == b.end)

@@ -385,14 +385,8 @@ pub fn page(rec: &Recording, views: &[View]) -> String {
                     table(v),
                     v.picture
                 );
-                let now: Vec<Mapping> = v
-                    .lines
-                    .iter()
-                    .filter(|l| l.mark != Mark::Removed)
-                    .map(|l| l.now.clone())
-                    .collect();
                 if first.is_none() {
-                    first = Some(now);
+                    first = Some(diff::now(&v.lines));
                 }
                 let _ = writeln!(
                     body,
@@ -407,12 +401,7 @@ pub fn page(rec: &Recording, views: &[View]) -> String {
             let out = [v.run.text("narration"), v.run.text("stdout")];
             body += &pre("narration", out[0].as_deref().unwrap_or_default());
             body += &pre("stdout", out[1].as_deref().unwrap_or_default());
-            let last: Vec<Mapping> = v
-                .lines
-                .iter()
-                .filter(|l| l.mark != Mark::Removed)
-                .map(|l| l.now.clone())
-                .collect();
+            let last = diff::now(&v.lines);
             let line = summary(v.run, first.as_deref(), Some(&last));
             let line = if v.run.ok() {
                 escape(&line)
