@@ -4,7 +4,9 @@
 //!
 //! Every header is read field by field from a table of (name, offset,
 //! size) ([`FieldDef`]), so that each [`Field`] knows where it lies in the
-//! file. Every offset, count and size is checked against the file before
+//! file. The tables of both classes come from one list of fields and
+//! their types per structure, as elf(5) declares them (two lists where
+//! the classes order the fields differently). Every offset, count and size is checked against the file before
 //! it is used, and nothing is allocated for more entries than the file can
 //! hold: a hostile file gets a one-line error naming the field and its
 //! offset, never a panic.
@@ -101,18 +103,134 @@ const fn f(name: &'static str, offset: u64, size: u64) -> FieldDef {
     FieldDef { name, offset, size }
 }
 
-/// The 16 bytes of `e_ident`, the same in both classes.
-const IDENT: [FieldDef; 7] = [
-    f("e_ident[EI_MAG0..3]", 0, 4),
-    f("e_ident[EI_CLASS]", 4, 1),
-    f("e_ident[EI_DATA]", 5, 1),
-    f("e_ident[EI_VERSION]", 6, 1),
-    f("e_ident[EI_OSABI]", 7, 1),
-    f("e_ident[EI_ABIVERSION]", 8, 1),
-    f("e_ident[EI_PAD]", 9, 7),
+/// The type of a field as elf(5) declares it: the width of the first
+/// two is the same in both classes; `Addr` stands for every type as wide
+/// as an address (`Elf64_Addr`, `Elf64_Off`, `Elf64_Xword`: 8 bytes;
+/// `Elf32_Addr`, `Elf32_Off`, `Elf32_Word` in their place: 4).
+#[derive(Clone, Copy)]
+enum Type {
+    /// `unsigned char[N]`.
+    Bytes(u64),
+    /// `Elf_Half`.
+    Half,
+    /// `Elf_Word` (and `Elf32_Sword`'s width).
+    Word,
+    Addr,
+}
+
+/// A structure as elf(5) declares it: its fields in order.
+type Decl<const N: usize> = [(&'static str, Type); N];
+
+/// The fields of `decl` one after the other, as C lays them out: no ELF
+/// structure has padding, so each field starts where the last ends.
+/// `addr` is the width of an address (8 or 4).
+const fn lay_out<const N: usize>(decl: Decl<N>, addr: u64) -> [FieldDef; N] {
+    let mut out = [f("", 0, 0); N];
+    let (mut i, mut at) = (0, 0);
+    while i < N {
+        let size = match decl[i].1 {
+            Type::Bytes(n) => n,
+            Type::Half => 2,
+            Type::Word => 4,
+            Type::Addr => addr,
+        };
+        out[i] = f(decl[i].0, at, size);
+        at += size;
+        i += 1;
+    }
+    out
+}
+
+/// The size of a structure laid out by [`lay_out`].
+const fn size_of(defs: &[FieldDef]) -> u64 {
+    match defs.last() {
+        Some(last) => last.offset + last.size,
+        None => 0,
+    }
+}
+
+/// `Elf64_Ehdr` and `Elf32_Ehdr`: the same fields in the same order,
+/// after the 16 bytes of `e_ident`.
+const EHDR: Decl<20> = [
+    ("e_ident[EI_MAG0..3]", Type::Bytes(4)),
+    ("e_ident[EI_CLASS]", Type::Bytes(1)),
+    ("e_ident[EI_DATA]", Type::Bytes(1)),
+    ("e_ident[EI_VERSION]", Type::Bytes(1)),
+    ("e_ident[EI_OSABI]", Type::Bytes(1)),
+    ("e_ident[EI_ABIVERSION]", Type::Bytes(1)),
+    ("e_ident[EI_PAD]", Type::Bytes(7)),
+    ("e_type", Type::Half),
+    ("e_machine", Type::Half),
+    ("e_version", Type::Word),
+    ("e_entry", Type::Addr),
+    ("e_phoff", Type::Addr),
+    ("e_shoff", Type::Addr),
+    ("e_flags", Type::Word),
+    ("e_ehsize", Type::Half),
+    ("e_phentsize", Type::Half),
+    ("e_phnum", Type::Half),
+    ("e_shentsize", Type::Half),
+    ("e_shnum", Type::Half),
+    ("e_shstrndx", Type::Half),
 ];
 /// `EI_NIDENT`.
 pub const EI_NIDENT: u64 = 16;
+
+/// `Elf64_Shdr` and `Elf32_Shdr`: the same order too.
+const SHDR: Decl<10> = [
+    ("sh_name", Type::Word),
+    ("sh_type", Type::Word),
+    ("sh_flags", Type::Addr),
+    ("sh_addr", Type::Addr),
+    ("sh_offset", Type::Addr),
+    ("sh_size", Type::Addr),
+    ("sh_link", Type::Word),
+    ("sh_info", Type::Word),
+    ("sh_addralign", Type::Addr),
+    ("sh_entsize", Type::Addr),
+];
+
+/// `Elf64_Phdr`: p_flags second, next to p_type, for alignment.
+const PHDR64: Decl<8> = [
+    ("p_type", Type::Word),
+    ("p_flags", Type::Word),
+    ("p_offset", Type::Addr),
+    ("p_vaddr", Type::Addr),
+    ("p_paddr", Type::Addr),
+    ("p_filesz", Type::Addr),
+    ("p_memsz", Type::Addr),
+    ("p_align", Type::Addr),
+];
+/// `Elf32_Phdr`: p_flags after p_memsz.
+const PHDR32: Decl<8> = [
+    ("p_type", Type::Word),
+    ("p_offset", Type::Addr),
+    ("p_vaddr", Type::Addr),
+    ("p_paddr", Type::Addr),
+    ("p_filesz", Type::Addr),
+    ("p_memsz", Type::Addr),
+    ("p_flags", Type::Word),
+    ("p_align", Type::Addr),
+];
+
+/// `Elf64_Sym`: the small fields before st_value.
+const SYM64: Decl<6> = [
+    ("st_name", Type::Word),
+    ("st_info", Type::Bytes(1)),
+    ("st_other", Type::Bytes(1)),
+    ("st_shndx", Type::Half),
+    ("st_value", Type::Addr),
+    ("st_size", Type::Addr),
+];
+/// `Elf32_Sym`: st_value and st_size first.
+const SYM32: Decl<6> = [
+    ("st_name", Type::Word),
+    ("st_value", Type::Addr),
+    ("st_size", Type::Addr),
+    ("st_info", Type::Bytes(1)),
+    ("st_other", Type::Bytes(1)),
+    ("st_shndx", Type::Half),
+];
 
 /// The layout of the structures of one class.
 #[derive(Debug)]
@@ -129,128 +247,46 @@ pub struct Layout {
     pub addr: u64,
 }
 
-/// `Elf64_Ehdr`, `Elf64_Phdr`, `Elf64_Shdr`, `Elf64_Sym`.
-pub const LAYOUT64: Layout = Layout {
-    ehdr: &[
-        IDENT[0],
-        IDENT[1],
-        IDENT[2],
-        IDENT[3],
-        IDENT[4],
-        IDENT[5],
-        IDENT[6],
-        f("e_type", 16, 2),
-        f("e_machine", 18, 2),
-        f("e_version", 20, 4),
-        f("e_entry", 24, 8),
-        f("e_phoff", 32, 8),
-        f("e_shoff", 40, 8),
-        f("e_flags", 48, 4),
-        f("e_ehsize", 52, 2),
-        f("e_phentsize", 54, 2),
-        f("e_phnum", 56, 2),
-        f("e_shentsize", 58, 2),
-        f("e_shnum", 60, 2),
-        f("e_shstrndx", 62, 2),
-    ],
-    ehdr_size: 64,
-    phdr: &[
-        f("p_type", 0, 4),
-        f("p_flags", 4, 4),
-        f("p_offset", 8, 8),
-        f("p_vaddr", 16, 8),
-        f("p_paddr", 24, 8),
-        f("p_filesz", 32, 8),
-        f("p_memsz", 40, 8),
-        f("p_align", 48, 8),
-    ],
-    phdr_size: 56,
-    shdr: &[
-        f("sh_name", 0, 4),
-        f("sh_type", 4, 4),
-        f("sh_flags", 8, 8),
-        f("sh_addr", 16, 8),
-        f("sh_offset", 24, 8),
-        f("sh_size", 32, 8),
-        f("sh_link", 40, 4),
-        f("sh_info", 44, 4),
-        f("sh_addralign", 48, 8),
-        f("sh_entsize", 56, 8),
-    ],
-    shdr_size: 64,
-    sym: &[
-        f("st_name", 0, 4),
-        f("st_info", 4, 1),
-        f("st_other", 5, 1),
-        f("st_shndx", 6, 2),
-        f("st_value", 8, 8),
-        f("st_size", 16, 8),
-    ],
-    sym_size: 24,
-    addr: 8,
-};
+/// The layout of one class from its declarations.
+const fn class_layout(
+    ehdr: &'static [FieldDef],
+    phdr: &'static [FieldDef],
+    shdr: &'static [FieldDef],
+    sym: &'static [FieldDef],
+    addr: u64,
+) -> Layout {
+    Layout {
+        ehdr,
+        ehdr_size: size_of(ehdr),
+        phdr,
+        phdr_size: size_of(phdr),
+        shdr,
+        shdr_size: size_of(shdr),
+        sym,
+        sym_size: size_of(sym),
+        addr,
+    }
+}
 
-/// `Elf32_Ehdr`, `Elf32_Phdr` (p_flags moves after p_memsz),
-/// `Elf32_Shdr`, `Elf32_Sym` (st_value first).
-pub const LAYOUT32: Layout = Layout {
-    ehdr: &[
-        IDENT[0],
-        IDENT[1],
-        IDENT[2],
-        IDENT[3],
-        IDENT[4],
-        IDENT[5],
-        IDENT[6],
-        f("e_type", 16, 2),
-        f("e_machine", 18, 2),
-        f("e_version", 20, 4),
-        f("e_entry", 24, 4),
-        f("e_phoff", 28, 4),
-        f("e_shoff", 32, 4),
-        f("e_flags", 36, 4),
-        f("e_ehsize", 40, 2),
-        f("e_phentsize", 42, 2),
-        f("e_phnum", 44, 2),
-        f("e_shentsize", 46, 2),
-        f("e_shnum", 48, 2),
-        f("e_shstrndx", 50, 2),
-    ],
-    ehdr_size: 52,
-    phdr: &[
-        f("p_type", 0, 4),
-        f("p_offset", 4, 4),
-        f("p_vaddr", 8, 4),
-        f("p_paddr", 12, 4),
-        f("p_filesz", 16, 4),
-        f("p_memsz", 20, 4),
-        f("p_flags", 24, 4),
-        f("p_align", 28, 4),
-    ],
-    phdr_size: 32,
-    shdr: &[
-        f("sh_name", 0, 4),
-        f("sh_type", 4, 4),
-        f("sh_flags", 8, 4),
-        f("sh_addr", 12, 4),
-        f("sh_offset", 16, 4),
-        f("sh_size", 20, 4),
-        f("sh_link", 24, 4),
-        f("sh_info", 28, 4),
-        f("sh_addralign", 32, 4),
-        f("sh_entsize", 36, 4),
-    ],
-    shdr_size: 40,
-    sym: &[
-        f("st_name", 0, 4),
-        f("st_value", 4, 4),
-        f("st_size", 8, 4),
-        f("st_info", 12, 1),
-        f("st_other", 13, 1),
-        f("st_shndx", 14, 2),
-    ],
-    sym_size: 16,
-    addr: 4,
-};
+/// `Elf64_Ehdr` (64 B), `Elf64_Phdr` (56 B), `Elf64_Shdr` (64 B),
+/// `Elf64_Sym` (24 B).
+pub const LAYOUT64: Layout = class_layout(
+    &lay_out(EHDR, 8),
+    &lay_out(PHDR64, 8),
+    &lay_out(SHDR, 8),
+    &lay_out(SYM64, 8),
+    8,
+);
+
+/// `Elf32_Ehdr` (52 B), `Elf32_Phdr` (32 B), `Elf32_Shdr` (40 B),
+/// `Elf32_Sym` (16 B).
+pub const LAYOUT32: Layout = class_layout(
+    &lay_out(EHDR, 4),
+    &lay_out(PHDR32, 4),
+    &lay_out(SHDR, 4),
+    &lay_out(SYM32, 4),
+    4,
+);
 
 /// One field as read from the file: where it is and what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1005,6 +1041,22 @@ mod tests {
                 .windows(2)
                 .all(|w| w[0].range.end == w[1].range.start)
         );
+    }
+
+    /// The sizes elf(5)'s structures have in C, and fields whose offset
+    /// differs between the classes.
+    #[test]
+    fn layouts_have_the_sizes_of_the_c_structures() {
+        let sizes = |l: &Layout| (l.ehdr_size, l.phdr_size, l.shdr_size, l.sym_size);
+        assert_eq!(sizes(&LAYOUT64), (64, 56, 64, 24));
+        assert_eq!(sizes(&LAYOUT32), (52, 32, 40, 16));
+        let at = |defs: &[FieldDef], name| defs.iter().find(|d| d.name == name).unwrap().offset;
+        assert_eq!(at(LAYOUT64.ehdr, "e_shstrndx"), 62);
+        assert_eq!(at(LAYOUT32.ehdr, "e_shstrndx"), 50);
+        assert_eq!(at(LAYOUT64.phdr, "p_flags"), 4);
+        assert_eq!(at(LAYOUT32.phdr, "p_flags"), 24);
+        assert_eq!(at(LAYOUT64.sym, "st_value"), 8);
+        assert_eq!(at(LAYOUT32.sym, "st_value"), 4);
     }
 
     #[test]
