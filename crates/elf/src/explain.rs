@@ -259,44 +259,28 @@ fn segment(a: &Anatomy, i: usize, p: &ProgramHeader, out: &mut String) {
                 }
             );
         }
-        elf::PT_DYNAMIC => {
-            let _ = writeln!(
-                out,
-                "    the dynamic section: what ld.so needs (libraries, symbols, relocations)"
-            );
+        kind => {
+            if let Some(role) = segment_role(kind) {
+                let _ = writeln!(out, "    {role}");
+            }
         }
-        elf::PT_GNU_RELRO => {
-            let _ = writeln!(
-                out,
-                "    ld.so makes this range read-only after relocating it (mprotect)"
-            );
-        }
-        elf::PT_TLS => {
-            let _ = writeln!(
-                out,
-                "    the template of thread-local storage, copied for each thread by libc"
-            );
-        }
-        elf::PT_NOTE => {
-            let _ = writeln!(
-                out,
-                "    notes (build id, ABI tag, properties), for tools and ld.so"
-            );
-        }
-        elf::PT_PHDR => {
-            let _ = writeln!(
-                out,
-                "    the program headers' own place in memory, for ld.so"
-            );
-        }
-        elf::PT_GNU_EH_FRAME => {
-            let _ = writeln!(
-                out,
-                "    the unwinding table's index (.eh_frame_hdr), for unwinders"
-            );
-        }
-        _ => {}
     }
+}
+
+/// What a segment of this type is for, where its type says all there is
+/// to say: one line.
+fn segment_role(kind: u32) -> Option<&'static str> {
+    Some(match kind {
+        elf::PT_DYNAMIC => {
+            "the dynamic section: what ld.so needs (libraries, symbols, relocations)"
+        }
+        elf::PT_GNU_RELRO => "ld.so makes this range read-only after relocating it (mprotect)",
+        elf::PT_TLS => "the template of thread-local storage, copied for each thread by libc",
+        elf::PT_NOTE => "notes (build id, ABI tag, properties), for tools and ld.so",
+        elf::PT_PHDR => "the program headers' own place in memory, for ld.so",
+        elf::PT_GNU_EH_FRAME => "the unwinding table's index (.eh_frame_hdr), for unwinders",
+        _ => return None,
+    })
 }
 
 /// `, but in memory as page slack of ph[0] ph[1]`, if it is.
