@@ -20,16 +20,7 @@ use std::ops::Range;
 
 use procfs::elf::{self, Elf, Part, Region};
 
-/// The page size of x86-64 and i386: the unit of every mapping.
-pub const PAGE: u64 = 4096;
-
-pub fn page_start(v: u64) -> u64 {
-    v & !(PAGE - 1)
-}
-
-pub fn page_end(v: u64) -> u64 {
-    v.checked_add(PAGE - 1).map_or(!(PAGE - 1), page_start)
-}
+pub use procfs::maps::{PAGE, page_end, page_start};
 
 /// Options of the listings.
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,6 +1,7 @@
 //! `procfs`: what the tour and the tests use to watch a demo.
 //!
-//! - [`maps`]: parse `/proc/PID/maps` lines.
+//! - [`maps`]: parse `/proc/PID/maps` lines; the page, their unit
+//!   ([`maps::PAGE`], [`maps::page_start`], [`maps::page_end`]).
 //! - [`smaps`]: `/proc/PID/smaps`, what of each mapping is resident;
 //!   [`pagemap`]: the present bit (and frame) of every page;
 //!   [`resident`]: both at one moment.

@@ -12,6 +12,19 @@
 
 use std::fmt;
 
+/// The page size of x86-64 and i386: the unit of every mapping.
+pub const PAGE: u64 = 4096;
+
+/// The start of the page that holds `v`.
+pub fn page_start(v: u64) -> u64 {
+    v & !(PAGE - 1)
+}
+
+/// `v` rounded up to a page boundary (the last page, if that overflows).
+pub fn page_end(v: u64) -> u64 {
+    v.checked_add(PAGE - 1).map_or(!(PAGE - 1), page_start)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mapping {
     pub start: u64,

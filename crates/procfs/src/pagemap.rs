@@ -14,9 +14,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use crate::maps::Mapping;
+use crate::maps::{Mapping, PAGE};
 
-pub const PAGE_SIZE: u64 = 4096;
 /// Bytes per entry.
 const ENTRY: usize = 8;
 pub const PRESENT: u64 = 1 << 63;
@@ -35,10 +34,10 @@ pub fn open(pid: u32) -> io::Result<File> {
 /// the kernel has no entry for (past the end of user space: [vsyscall])
 /// read as 0: not present.
 pub fn entries(file: &File, start: u64, end: u64) -> io::Result<Vec<u64>> {
-    let pages = ((end - start) / PAGE_SIZE) as usize;
+    let pages = ((end - start) / PAGE) as usize;
     let mut out = Vec::with_capacity(pages);
     let mut buf = vec![0u8; CHUNK.min(pages * ENTRY)];
-    let mut offset = start / PAGE_SIZE * ENTRY as u64;
+    let mut offset = start / PAGE * ENTRY as u64;
     while out.len() < pages {
         let want = ((pages - out.len()) * ENTRY).min(buf.len());
         let n = match file.read_at(&mut buf[..want], offset) {
@@ -70,7 +69,7 @@ pub fn present(file: &File, m: &Mapping) -> io::Result<Vec<bool>> {
     // page lies there on some kernels): none of it is ours to count.
     match entries(file, m.start, m.end) {
         Ok(e) => Ok(e.iter().map(|&e| e & PRESENT != 0).collect()),
-        Err(e) if e.raw_os_error() == Some(22) => Ok(vec![false; (m.size() / PAGE_SIZE) as usize]),
+        Err(e) if e.raw_os_error() == Some(22) => Ok(vec![false; (m.size() / PAGE) as usize]),
         Err(e) => Err(e),
     }
 }
@@ -125,15 +124,15 @@ mod tests {
     #[test]
     fn written_pages_are_present_untouched_ones_not() {
         let pages = 64;
-        let mut v = vec![0u8; pages * PAGE_SIZE as usize + 2 * PAGE_SIZE as usize];
+        let mut v = vec![0u8; pages * PAGE as usize + 2 * PAGE as usize];
         // A page-aligned window of `pages` pages inside the allocation.
-        let base = (v.as_ptr() as u64).next_multiple_of(PAGE_SIZE);
+        let base = (v.as_ptr() as u64).next_multiple_of(PAGE);
         let first = (base - v.as_ptr() as u64) as usize;
         for p in (0..pages).step_by(4) {
-            v[first + p * PAGE_SIZE as usize] = 1;
+            v[first + p * PAGE as usize] = 1;
         }
         let file = open(std::process::id()).unwrap();
-        let e = entries(&file, base, base + pages as u64 * PAGE_SIZE).unwrap();
+        let e = entries(&file, base, base + pages as u64 * PAGE).unwrap();
         assert_eq!(e.len(), pages);
         for p in (0..pages).step_by(4) {
             assert!(e[p] & PRESENT != 0, "page {p} was written");

@@ -7,6 +7,7 @@
 
 use procfs::Mapping;
 use procfs::elf::{self, Elf, demangle};
+use procfs::maps::{PAGE, page_start};
 use procfs::stat::Stat;
 
 use crate::record::Host;
@@ -22,8 +23,6 @@ pub struct Program {
     pub offset: u64,
 }
 
-const PAGE: u64 = 4096;
-
 impl Program {
     /// The program at `path` (as maps names it) from its ELF file's
     /// bytes, and its load offset in `maps`: the first mapping of the
@@ -31,7 +30,7 @@ impl Program {
     pub fn find(path: &str, file: &[u8], maps: &[Mapping]) -> Option<Program> {
         let path = path.to_string();
         let elf = Elf::parse(file).ok()?;
-        let first_load = elf.segments(elf::PT_LOAD).next()?.vaddr & !(PAGE - 1);
+        let first_load = page_start(elf.segments(elf::PT_LOAD).next()?.vaddr);
         let first_map = maps.iter().find(|m| m.path == path)?.start;
         Some(Program {
             offset: first_map.wrapping_sub(first_load),
@@ -46,7 +45,7 @@ impl Program {
         let (start, end) = self.linked(m);
         m.path == self.path
             && self.elf.segments(elf::PT_LOAD).any(|p| {
-                let p_start = p.vaddr & !(PAGE - 1);
+                let p_start = page_start(p.vaddr);
                 p_start < end && p.vaddr + p.memsz > start
             })
     }
@@ -145,7 +144,7 @@ fn program_mapping(m: &Mapping, p: &Program) -> String {
     let headers = p
         .elf
         .segments(elf::PT_LOAD)
-        .any(|s| s.offset == 0 && (start..end).contains(&(s.vaddr & !(PAGE - 1))));
+        .any(|s| s.offset == 0 && (start..end).contains(&page_start(s.vaddr)));
     if headers {
         parts.push("ELF + program headers".to_string());
     }
@@ -166,7 +165,7 @@ fn program_mapping(m: &Mapping, p: &Program) -> String {
     }
     for (i, s) in p.elf.programs.iter().enumerate() {
         if s.kind == elf::PT_LOAD
-            && s.vaddr & !(PAGE - 1) < end
+            && page_start(s.vaddr) < end
             && s.vaddr.saturating_add(s.memsz) > start
         {
             text += &format!("; {}", load_source(i, s));

@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
+use procfs::maps::PAGE;
 use procfs::{Mapping, smaps};
 
 use crate::style;
 
 /// Cells of a page strip.
 pub const CELLS: usize = 8;
-const PAGE: u64 = 4096;
 
 /// All, some, none present.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use procfs::maps::PAGE;
 pub use procfs::markup::escape;
 use procfs::{Mapping, maps};
 
@@ -30,7 +31,6 @@ const MAX_H: f64 = 130.0;
 /// A compressed gap, and the hole at the end of user space.
 const GAP_H: u32 = 24;
 const HOLE_H: u32 = 56;
-const PAGE: u64 = 4096;
 
 /// The kinds of region, their CSS class and legend text.
 pub const KINDS: &[(&str, &str)] = &[

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, Write};
 
 use procfs::Mapping;
 use procfs::elf::{self, PF_W, PF_X, ProgramHeader};
-use procfs::maps;
+use procfs::maps::{self, PAGE, page_start};
 
 use crate::annotate::{self, Context, Program};
 use crate::diff::{self, Line, Mark};
@@ -21,7 +21,6 @@ use crate::style::{self, Style};
 use crate::term::signal_name;
 use crate::{demos, diagram, fit, show};
 
-const PAGE: u64 = 4096;
 /// A malloc arena of a thread reserves HEAP_MAX_SIZE, 64 MiB on 64-bit
 /// (`2 * DEFAULT_MMAP_THRESHOLD_MAX`, glibc malloc/arena.c).
 const ARENA: u64 = 64 << 20;
@@ -393,7 +392,7 @@ fn bias(path: &str, all: &[Mapping], segs: &[ProgramHeader]) -> Option<u64> {
         .filter(|m| m.path == path)
         .map(|m| m.start)
         .min()?;
-    Some(start.wrapping_sub(first.vaddr & !(PAGE - 1)))
+    Some(start.wrapping_sub(page_start(first.vaddr)))
 }
 
 /// `PT_LOAD 2 of 4 (R E): code` and the like, RELRO and holes named.
@@ -411,7 +410,7 @@ fn segment_words(m: &Mapping, all: &[Mapping], segs: &[ProgramHeader], role: &st
     let Some((i, p)) = loads
         .iter()
         .enumerate()
-        .find(|(_, p)| (p.vaddr & !(PAGE - 1)) <= at && at < p.vaddr + p.memsz)
+        .find(|(_, p)| page_start(p.vaddr) <= at && at < p.vaddr + p.memsz)
     else {
         return format!("{role}: the file mapped with mmap, offset {:#x}", m.offset);
     };
@@ -424,7 +423,7 @@ fn segment_words(m: &Mapping, all: &[Mapping], segs: &[ProgramHeader], role: &st
     let relro = segs
         .iter()
         .find(|r| r.kind == elf::PT_GNU_RELRO)
-        .is_some_and(|r| (r.vaddr & !(PAGE - 1)) <= at && at < r.vaddr + r.memsz);
+        .is_some_and(|r| page_start(r.vaddr) <= at && at < r.vaddr + r.memsz);
     if relro && p.flags & PF_W != 0 && !m.writable() {
         return format!(
             "{head}, its RELRO part (PT_GNU_RELRO): written while relocating, then made read-only"
