@@ -17,14 +17,13 @@ use crate::annotate::short_name;
 use crate::diff::{Line, Mark};
 use crate::fit;
 use crate::record::Host;
-use crate::style::{self, Style};
+use crate::style::{self, MIB, Style};
 
 /// Inside width of a box.
 const WIDTH: usize = 34;
 /// What a box's label leaves for the name: ` NAME PERMS  SIZE ` takes 18
 /// characters besides it (perms 4, size 9, five blanks).
 const NAME_WIDTH: usize = WIDTH - 18;
-const MIB: u64 = 1 << 20;
 /// The end of user space with 4-level page tables: TASK_SIZE_MAX, 2^47
 /// less a guard page (arch/x86/include/asm/page_64_types.h;
 /// Documentation/arch/x86/x86_64/mm.rst).

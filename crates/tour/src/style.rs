@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::io::IsTerminal;
 
 const KIB: u64 = 1 << 10;
-const MIB: u64 = 1 << 20;
+pub const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 const TIB: u64 = 1 << 40;
 const PIB: u64 = 1 << 50;
