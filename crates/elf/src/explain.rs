@@ -417,8 +417,18 @@ fn purpose(name: &str) -> &'static str {
     }
 }
 
-/// The end of a list that was cut.
-fn more(out: &mut String, left: usize) {
+/// Each item a listing shows (all with --all, else the first
+/// [`LIST_LIMIT`]), written by `line`; then how many it left out.
+fn listing<T>(o: &Options, items: &[T], out: &mut String, mut line: impl FnMut(&T, &mut String)) {
+    let shown = if o.all {
+        items.len()
+    } else {
+        items.len().min(LIST_LIMIT)
+    };
+    for item in &items[..shown] {
+        line(item, out);
+    }
+    let left = items.len() - shown;
     if left > 0 {
         let _ = writeln!(out, "    … and {left} more (--all lists them)");
     }
@@ -439,12 +449,7 @@ fn symbols(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
         list.len(),
         l.sym_size
     );
-    let shown = if o.all {
-        list.len()
-    } else {
-        list.len().min(LIST_LIMIT)
-    };
-    for (n, y) in &list[..shown] {
+    listing(o, &list, out, |(n, y), out| {
         let kind = match y.kind {
             elf::STT_NOTYPE => "NOTYPE",
             elf::STT_OBJECT => "OBJECT",
@@ -468,8 +473,7 @@ fn symbols(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
             y.size,
             short(&elf::demangle(&y.name), 60)
         );
-    }
-    more(out, list.len() - shown);
+    });
 }
 
 /// The NUL-terminated strings of a string table, with their offsets.
@@ -488,20 +492,14 @@ fn strings(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
         "    {} NUL-terminated names; the loader never reads them",
         list.len()
     );
-    let shown = if o.all {
-        list.len()
-    } else {
-        list.len().min(LIST_LIMIT)
-    };
-    for (at, piece) in &list[..shown] {
+    listing(o, &list, out, |(at, piece), out| {
         let _ = writeln!(
             out,
             "    {:#06x}  +{at:<5} \"{}\"",
             s.offset + *at as u64,
             short(&escape(piece), 70)
         );
-    }
-    more(out, list.len() - shown);
+    });
 }
 
 /// Read-only data: its printable strings (4 characters or more), each
@@ -531,12 +529,7 @@ fn rodata(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
         if runs.len() == 1 { "" } else { "s" },
         bytes.len() - in_strings
     );
-    let shown = if o.all {
-        runs.len()
-    } else {
-        runs.len().min(LIST_LIMIT)
-    };
-    for r in &runs[..shown] {
+    listing(o, &runs, out, |r, out| {
         let _ = writeln!(
             out,
             "    {:#06x}  {:#x}  \"{}\"",
@@ -544,8 +537,7 @@ fn rodata(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
             s.addr.wrapping_add(r.start as u64),
             short(&escape(&bytes[r.clone()]), 90)
         );
-    }
-    more(out, runs.len() - shown);
+    });
 }
 
 /// Functions of an executable section, grouped by crate: the demo's own
@@ -580,12 +572,7 @@ fn code(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
             if mine.len() == 1 { "" } else { "s" },
             bytes * 100 / s.size.max(1)
         );
-        let shown = if o.all {
-            mine.len()
-        } else {
-            mine.len().min(LIST_LIMIT)
-        };
-        for c in &mine[..shown] {
+        listing(o, &mine, out, |c, out| {
             let _ = writeln!(
                 out,
                 "      {:#06x}  {:#x}  {:>5} B  {}",
@@ -594,8 +581,7 @@ fn code(a: &Anatomy, o: &Options, s: &Section, out: &mut String) {
                 c.size,
                 short(&c.name, 80)
             );
-        }
-        more(out, mine.len() - shown);
+        });
     }
     if funcs.is_empty() {
         let _ = writeln!(
