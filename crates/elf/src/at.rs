@@ -79,12 +79,7 @@ fn address(a: &Anatomy, addr: u64) -> String {
     // The maps line that holds it: a segment's own, or the page slack
     // of one (the same file page, mapped whole).
     let mut found = false;
-    for (i, p) in e
-        .programs
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.kind == elf::PT_LOAD)
-    {
+    for (i, p) in e.loads() {
         for m in maps_lines(p) {
             if !(m.start..m.end).contains(&addr) {
                 continue;
@@ -159,12 +154,7 @@ fn offset(a: &Anatomy, off: u64) -> String {
         }
     }
     let mut mapped = false;
-    for (i, p) in e
-        .programs
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.kind == elf::PT_LOAD)
-    {
+    for (i, p) in e.loads() {
         for m in maps_lines(p).into_iter().filter(|m| m.file) {
             if !(m.offset..m.offset.saturating_add(m.end - m.start)).contains(&off) {
                 continue;

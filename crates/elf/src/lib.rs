@@ -218,12 +218,9 @@ impl<'a> Anatomy<'a> {
     /// The PT_LOADs whose file bytes include `range`, as `ph[N]`.
     pub fn loaded_by(&self, range: &Range<u64>) -> Vec<usize> {
         self.elf
-            .programs
-            .iter()
-            .enumerate()
+            .loads()
             .filter(|(_, p)| {
-                p.kind == elf::PT_LOAD
-                    && p.filesz > 0
+                p.filesz > 0
                     && p.offset < range.end
                     && p.offset.saturating_add(p.filesz) > range.start
             })
@@ -236,12 +233,9 @@ impl<'a> Anatomy<'a> {
     pub fn slack_of(&self, range: &Range<u64>) -> Vec<usize> {
         let own = self.loaded_by(range);
         self.elf
-            .programs
-            .iter()
-            .enumerate()
+            .loads()
             .filter(|(i, p)| {
-                p.kind == elf::PT_LOAD
-                    && !own.contains(i)
+                !own.contains(i)
                     && maps_lines(p).iter().any(|m| {
                         m.file
                             && m.offset < range.end

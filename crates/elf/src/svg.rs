@@ -70,10 +70,7 @@ pub struct Mapped {
 pub fn mappings(a: &Anatomy) -> Vec<Mapped> {
     let mut out: Vec<Mapped> = a
         .elf
-        .programs
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.kind == elf::PT_LOAD)
+        .loads()
         .flat_map(|(ph, p)| {
             maps_lines(p)
                 .into_iter()
@@ -359,13 +356,7 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
     // The bands: from the file page(s) a PT_LOAD maps to its mapping.
     let mut bands = String::new();
     let mut ph_labels = String::new();
-    for (k, (i, p)) in e
-        .programs
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.kind == elf::PT_LOAD)
-        .enumerate()
-    {
+    for (k, (i, p)) in e.loads().enumerate() {
         let c = class(&crate::perms(p.flags));
         let own = (
             bar.at(p.offset.min(e.file_size)),

@@ -831,6 +831,14 @@ impl Elf {
         self.programs.iter().filter(move |p| p.kind == kind)
     }
 
+    /// The PT_LOADs, each with its index into `programs` (`ph[N]`).
+    pub fn loads(&self) -> impl Iterator<Item = (usize, &ProgramHeader)> {
+        self.programs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == PT_LOAD)
+    }
+
     pub fn section(&self, name: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.name == name)
     }

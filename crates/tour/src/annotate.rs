@@ -106,9 +106,10 @@ pub fn annotate(m: &Mapping, ctx: &Context) -> String {
         }
         let (start, end) = p.linked(m);
         if m.anonymous() && !p.elf.sections_in(start, end).is_empty() {
-            let from = p.elf.programs.iter().enumerate().find(|(_, s)| {
-                s.kind == elf::PT_LOAD && s.vaddr < end && s.vaddr.saturating_add(s.memsz) > start
-            });
+            let from = p
+                .elf
+                .loads()
+                .find(|(_, s)| s.vaddr < end && s.vaddr.saturating_add(s.memsz) > start);
             let from = from.map_or(String::new(), |(i, _)| format!("; ph[{i}]"));
             return format!(
                 "the rest of .bss: zero pages past the segment's file bytes (p_filesz){from}"
@@ -163,11 +164,8 @@ fn program_mapping(m: &Mapping, p: &Program) -> String {
     if !names.is_empty() {
         text += &format!(" ({names})");
     }
-    for (i, s) in p.elf.programs.iter().enumerate() {
-        if s.kind == elf::PT_LOAD
-            && page_start(s.vaddr) < end
-            && s.vaddr.saturating_add(s.memsz) > start
-        {
+    for (i, s) in p.elf.loads() {
+        if page_start(s.vaddr) < end && s.vaddr.saturating_add(s.memsz) > start {
             text += &format!("; {}", load_source(i, s));
         }
     }
