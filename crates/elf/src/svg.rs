@@ -314,15 +314,9 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
             format!("anonymous zeros, p_memsz +{} B", p.memsz - p.filesz)
         };
         let sections: Vec<&str> = e
-            .sections
-            .iter()
-            .filter(|s| {
-                s.allocated()
-                    && s.size > 0
-                    && s.addr < l.end
-                    && s.addr.saturating_add(s.size) > l.start
-                    && (l.file || !s.in_file())
-            })
+            .sections_in(l.start, l.end)
+            .into_iter()
+            .filter(|s| l.file || !s.in_file())
             .map(|s| s.name.as_str())
             .collect();
         let holds = short(
