@@ -8,7 +8,7 @@ use std::ops::Range;
 use procfs::elf::{self, Field, Part, ProgramHeader, Section};
 
 use crate::kernel::{self, Class};
-use crate::{Anatomy, Options, escape, hex_bytes, maps_lines, page_start, paint, short};
+use crate::{Anatomy, Options, escape, hex_bytes, maps_lines, paint, short};
 
 /// How many entries a long list shows without `--all`.
 pub const LIST_LIMIT: usize = 24;
@@ -144,14 +144,12 @@ fn programs(a: &Anatomy, out: &mut String) {
         }
         segment(a, i, p, out);
     }
-    let loads: Vec<&ProgramHeader> = e.segments(elf::PT_LOAD).collect();
-    if loads.len() > 1 && loads.iter().all(|p| page_start(p.offset) == 0) {
+    if let Some(n) = a.loads_in_page_0() {
         let _ = writeln!(
             out,
             "  every PT_LOAD starts in file page 0 (the file is {} B): each maps line shows offset 00000000,\n  \
-             the same file page mapped {} times, each time with other permissions",
-            e.file_size,
-            loads.len()
+             the same file page mapped {n} times, each time with other permissions",
+            e.file_size
         );
     }
 }

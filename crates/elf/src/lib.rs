@@ -246,6 +246,18 @@ impl<'a> Anatomy<'a> {
             .collect()
     }
 
+    /// How many PT_LOADs there are, if there are several and every one
+    /// starts in file page 0: the same file page is then mapped once per
+    /// PT_LOAD (each maps line shows offset 00000000).
+    pub fn loads_in_page_0(&self) -> Option<usize> {
+        let n = self.elf.segments(elf::PT_LOAD).count();
+        let page_0 = self
+            .elf
+            .segments(elf::PT_LOAD)
+            .all(|p| page_start(p.offset) == 0);
+        (n > 1 && page_0).then_some(n)
+    }
+
     /// Whether the file is ET_DYN: addresses are link addresses, the
     /// kernel adds a load offset.
     pub fn moves(&self) -> bool {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use procfs::elf;
 use procfs::markup::escape;
 
-use crate::{Anatomy, MapsLine, kernel, maps_lines, page_start, short};
+use crate::{Anatomy, MapsLine, kernel, maps_lines, short};
 
 /// Margins, and the least width of the picture.
 const MARGIN: f64 = 30.0;
@@ -168,11 +168,9 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
         "top: the file, region by region; bottom: the /proc/PID/maps lines its PT_LOADs become"
             .to_string(),
     ];
-    let loads: Vec<&elf::ProgramHeader> = e.segments(elf::PT_LOAD).collect();
-    if loads.len() > 1 && loads.iter().all(|p| page_start(p.offset) == 0) {
+    if let Some(n) = a.loads_in_page_0() {
         notes.push(format!(
-            "every PT_LOAD starts in file page 0: the same file page mapped {} times, each time with other permissions (offset 00000000)",
-            loads.len()
+            "every PT_LOAD starts in file page 0: the same file page mapped {n} times, each time with other permissions (offset 00000000)"
         ));
     }
     if a.moves() {
@@ -180,7 +178,7 @@ pub fn svg(a: &Anatomy, shown: &str) -> String {
             "ET_DYN (PIE): the addresses are link addresses; maps shows each plus the load offset the kernel picks (page-aligned)".into(),
         );
     }
-    if loads.is_empty() {
+    if e.loads().next().is_none() {
         notes.push("no PT_LOAD: nothing of this file is mapped".into());
     }
     for note in &notes {
