@@ -557,6 +557,17 @@ fn main() -> ExitCode {
     finish(term.out(), chosen.len(), &missing, &failed)
 }
 
+impl Cli {
+    /// The runs of `rec` of the demos named on the command line (all if
+    /// none is).
+    fn runs<'a>(&self, rec: &'a Recording) -> Vec<&'a record::DemoRun> {
+        rec.runs
+            .iter()
+            .filter(|r| self.names.is_empty() || self.names.contains(&r.name))
+            .collect()
+    }
+}
+
 /// `--save DIR`, `--html FILE`, `--svg DIR`: writes the recording and
 /// what is made of it; `Some(1)` if that failed.
 fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
@@ -566,11 +577,7 @@ fn save(cli: &Cli, rec: &Recording) -> Option<ExitCode> {
         eprintln!("tour: --save: {e}");
         return Some(ExitCode::FAILURE);
     }
-    let runs: Vec<&record::DemoRun> = rec
-        .runs
-        .iter()
-        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
-        .collect();
+    let runs = cli.runs(rec);
     render(cli, rec, &runs)
         .map_err(|e| eprintln!("tour: {e}"))
         .err()
@@ -663,11 +670,7 @@ fn replay(cli: &Cli, dir: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runs: Vec<&record::DemoRun> = rec
-        .runs
-        .iter()
-        .filter(|r| cli.names.is_empty() || cli.names.contains(&r.name))
-        .collect();
+    let runs = cli.runs(&rec);
     if cli.html.is_some() || cli.svg.is_some() {
         return match render(cli, &rec, &runs) {
             Ok(()) => ExitCode::SUCCESS,
