@@ -62,6 +62,15 @@ pub fn raw_kill(pid: i32, sig: i32) -> i32 {
     unsafe { kill(pid, sig) }
 }
 
+/// [`raw_kill`], with errno as the error.
+pub fn send_signal(pid: i32, sig: i32) -> io::Result<()> {
+    if raw_kill(pid, sig) == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// In a new child, between fork and exec (so only async-signal-safe
 /// calls): die with `parent` (SIGKILL when it ends, `PR_SET_PDEATHSIG`)
 /// and add the persona bits `add` (0: none) to the personality.
@@ -230,11 +239,7 @@ impl Demo {
         if self.finished() {
             return Ok(());
         }
-        if raw_kill(self.pid as i32, sig) == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        send_signal(self.pid as i32, sig)
     }
 
     /// `kill -CONT PID`.

@@ -39,7 +39,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::child::{ADDR_NO_RANDOMIZE, SIGCONT, SIGKILL, SIGSTOP, before_exec, raw_kill};
+use crate::child::{
+    ADDR_NO_RANDOMIZE, SIGCONT, SIGKILL, SIGSTOP, before_exec, raw_kill, send_signal,
+};
 use crate::syscalls::{self, AUDIT_ARCH_I386, Call, Kind};
 
 unsafe extern "C" {
@@ -377,11 +379,7 @@ impl Trace {
 
     /// Sends `sig` to the program (its first process).
     pub fn signal(&self, sig: i32) -> io::Result<()> {
-        if raw_kill(self.pid as i32, sig) == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        send_signal(self.pid as i32, sig)
     }
 
     /// Kills every traced task and waits until all are reaped.
