@@ -144,6 +144,19 @@ pub fn address_width(lines: &[Line]) -> usize {
         .unwrap_or(8)
 }
 
+/// The first columns of a maps table's line: mark, address range
+/// (`width` digits an address, see [`address_width`]), permissions, size.
+pub fn line_start(mark: Mark, m: &Mapping, width: usize) -> String {
+    format!(
+        "{} {:<range$} {} {:>9}",
+        mark.symbol(),
+        format!("{:08x}-{:08x}", m.start, m.end),
+        m.perms,
+        style::size(m.size()),
+        range = 2 * width + 1
+    )
+}
+
 /// The annotated maps of one stop, marked against `before`. A line's
 /// annotation is given where it is new in the demo (`explained` keeps
 /// those given) or changed; a line seen before shows without it. With
@@ -195,13 +208,9 @@ pub fn maps(
             };
         }
         let prefix = format!(
-            "{} {:<range$} {} {:>9} {columns} {:<NAME$} ",
-            mark.symbol(),
-            format!("{:08x}-{:08x}", m.start, m.end),
-            m.perms,
-            style::size(m.size()),
+            "{} {columns} {:<NAME$} ",
+            line_start(mark, m, width),
             annotate::short_name(m),
-            range = 2 * width + 1
         );
         out += &row(&prefix, &note, mark, st, layout.width);
         let pad = " ".repeat(width * 2 + 4);

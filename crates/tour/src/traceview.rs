@@ -17,7 +17,7 @@ use procfs::maps::{self, PAGE, page_start};
 use crate::annotate::{self, Context, Program};
 use crate::diff::{self, Line, Mark};
 use crate::record::{DemoRun, Hung, Stop, Watch};
-use crate::style::{self, Style};
+use crate::style::Style;
 use crate::term::signal_name;
 use crate::{demos, diagram, fit, show};
 
@@ -302,14 +302,10 @@ impl View<'_> {
             }
             let by = self.made.get(&(pid, m.start)).cloned().unwrap_or_default();
             let prefix = format!(
-                "{} {:<range$} {} {:>9}  {:<NAME$} {:<WHO$} ",
-                l.mark.symbol(),
-                format!("{:08x}-{:08x}", m.start, m.end),
-                m.perms,
-                style::size(m.size()),
+                "{}  {:<NAME$} {:<WHO$} ",
+                show::line_start(l.mark, m, width),
                 annotate::short_name(m),
                 by,
-                range = 2 * width + 1
             );
             out += &show::row(&prefix, &note, l.mark, self.st, self.width);
         }
