@@ -434,9 +434,7 @@ fn past_end(len: u64) -> String {
 
 /// Reads `size` (1..=8) bytes at `at` as a little-endian number.
 fn number(b: &[u8], at: u64, size: u64) -> Option<u64> {
-    let start = usize::try_from(at).ok()?;
-    let end = start.checked_add(usize::try_from(size).ok()?)?;
-    let bytes = b.get(start..end)?;
+    let bytes = slice(b, at, size)?;
     if size > 8 {
         return Some(0);
     }
@@ -510,9 +508,15 @@ fn string(b: &[u8], table: &Range<u64>, index: u64, what: &str) -> Result<String
             table.start
         ));
     }
-    let bytes = slice(b, table.start + index, size - index).unwrap_or_default();
+    Ok(c_string(
+        slice(b, table.start + index, size - index).unwrap_or_default(),
+    ))
+}
+
+/// The bytes up to the first NUL (all if there is none), as text.
+fn c_string(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
-    Ok(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
 /// The field of `fields` called `name`, for errors: `ph[1] p_offset at offset 0x48`.
@@ -790,11 +794,10 @@ impl Elf {
             }
         }
 
-        let interp = programs.iter().find(|p| p.kind == PT_INTERP).map(|p| {
-            let bytes = slice(b, p.offset, p.filesz).unwrap_or_default();
-            let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
-            String::from_utf8_lossy(&bytes[..end]).into_owned()
-        });
+        let interp = programs
+            .iter()
+            .find(|p| p.kind == PT_INTERP)
+            .map(|p| c_string(slice(b, p.offset, p.filesz).unwrap_or_default()));
 
         Ok(Elf {
             class,
