@@ -528,6 +528,30 @@ fn named(what: &str, fields: &[Field], name: &str) -> String {
     format!("{what} {name} at offset {at:#x}")
 }
 
+/// Checks that the bytes a header names (its offset and size fields)
+/// lie in the file; the error names the field that points out of it.
+fn bytes_in_file(
+    len: u64,
+    what: &str,
+    fields: &[Field],
+    (offset_name, offset): (&str, u64),
+    (size_name, size): (&str, u64),
+) -> Result<(), String> {
+    if offset.checked_add(size).is_some_and(|end| end <= len) {
+        return Ok(());
+    }
+    let field = if offset >= len {
+        offset_name
+    } else {
+        size_name
+    };
+    Err(format!(
+        "{} ({size:#x} B at offset {offset:#x}): {}",
+        named(what, fields, field),
+        past_end(len)
+    ))
+}
+
 impl Elf {
     /// The layout of this file's class.
     pub fn layout(&self) -> &'static Layout {
@@ -661,19 +685,14 @@ impl Elf {
                 align: v("p_align"),
                 fields,
             };
-            if p.filesz > 0 && p.offset.checked_add(p.filesz).is_none_or(|end| end > len) {
-                let field = if p.offset >= len {
-                    "p_offset"
-                } else {
-                    "p_filesz"
-                };
-                return Err(format!(
-                    "{} ({:#x} B at offset {:#x}): {}",
-                    named(&what, &p.fields, field),
-                    p.filesz,
-                    p.offset,
-                    past_end(len)
-                ));
+            if p.filesz > 0 {
+                bytes_in_file(
+                    len,
+                    &what,
+                    &p.fields,
+                    ("p_offset", p.offset),
+                    ("p_filesz", p.filesz),
+                )?;
             }
             programs.push(p);
         }
@@ -698,19 +717,14 @@ impl Elf {
                 entsize: v("sh_entsize"),
                 fields,
             };
-            if s.in_file() && s.offset.checked_add(s.size).is_none_or(|end| end > len) {
-                let field = if s.offset >= len {
-                    "sh_offset"
-                } else {
-                    "sh_size"
-                };
-                return Err(format!(
-                    "{} ({:#x} B at offset {:#x}): {}",
-                    named(&what, &s.fields, field),
-                    s.size,
-                    s.offset,
-                    past_end(len)
-                ));
+            if s.in_file() {
+                bytes_in_file(
+                    len,
+                    &what,
+                    &s.fields,
+                    ("sh_offset", s.offset),
+                    ("sh_size", s.size),
+                )?;
             }
             names.push(name);
             sections.push(s);
