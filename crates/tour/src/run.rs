@@ -28,6 +28,24 @@ use crate::{os, pages};
 /// change; a renderer that wants it reads `stop.text(NAME)`.
 pub const PROC_FILES: &[&str] = &["maps", "stat", "auxv", "smaps", "personality"];
 
+/// [`PROC_FILES`] of `pid` into `files`. Without maps there is nothing
+/// to show: an `error` file says why it is missing. The others are
+/// extras: a renderer does without them.
+pub fn read_proc_files(pid: u32, files: &mut record::Files) {
+    for name in PROC_FILES {
+        match std::fs::read(format!("/proc/{pid}/{name}")) {
+            Ok(bytes) => {
+                files.insert(name.to_string(), bytes);
+            }
+            Err(e) if *name == "maps" => {
+                let why = format!("cannot read /proc/{pid}/maps: {e}");
+                files.insert("error".into(), why.into());
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// How long a demo may take to reach its next stop or exit; the
 /// environment variable overrides it (seconds, for the tests).
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -376,19 +394,7 @@ impl Run<'_> {
             stop.files.insert(name.into(), bytes);
         }
         let pid = self.child.pid;
-        for name in PROC_FILES {
-            match std::fs::read(format!("/proc/{pid}/{name}")) {
-                Ok(bytes) => {
-                    stop.files.insert(name.to_string(), bytes);
-                }
-                Err(e) if *name == "maps" => {
-                    let why = format!("cannot read /proc/{pid}/maps: {e}");
-                    stop.files.insert("error".into(), why.into());
-                }
-                // Others are extras: a renderer does without them.
-                Err(_) => {}
-            }
-        }
+        read_proc_files(pid, &mut stop.files);
         // Residency (pages.rs): the present bits, and the demo's children
         // (cow's), which the demo stopped before it stopped itself.
         pages::collect(pid, &mut stop.files, "");

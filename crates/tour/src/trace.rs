@@ -226,25 +226,16 @@ fn follow(
         step.kind = kind.into();
         step.title = title(kind, &e);
         if with_maps {
-            match std::fs::read_to_string(format!("/proc/{}/maps", e.pid)) {
-                Ok(text) => {
-                    segments_of_new_files(&text, &mut seen, &mut segments);
-                    if let What::Call(c) = &e.what {
-                        put(f, "caller", mapping_path(&text, c.ip));
-                    }
-                    put(f, "maps", text);
-                }
-                Err(err) => put(
-                    f,
-                    "error",
-                    format!("cannot read /proc/{}/maps: {err}", e.pid),
-                ),
-            }
-            // The other files the tour reads at a stop (smaps: what is
-            // resident, for the pictures of --html and --svg).
-            for name in crate::run::PROC_FILES.iter().filter(|n| **n != "maps") {
-                if let Ok(bytes) = std::fs::read(format!("/proc/{}/{name}", e.pid)) {
-                    f.insert(name.to_string(), bytes);
+            // The files the tour reads at a stop (smaps: what is resident,
+            // for the pictures of --html and --svg).
+            crate::run::read_proc_files(e.pid, f);
+            if let Some(text) = f
+                .get("maps")
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+            {
+                segments_of_new_files(&text, &mut seen, &mut segments);
+                if let What::Call(c) = &e.what {
+                    put(f, "caller", mapping_path(&text, c.ip));
                 }
             }
             run.files
