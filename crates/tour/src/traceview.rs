@@ -379,6 +379,13 @@ impl View<'_> {
     }
 }
 
+/// What `parent` had, `child` has too (a fork copies it).
+fn inherit<T: Clone>(map: &mut HashMap<u32, T>, parent: u32, child: u32) {
+    if let Some(v) = map.get(&parent).cloned() {
+        map.insert(child, v);
+    }
+}
+
 /// Load bias of `path`: where its first mapping is minus its first
 /// PT_LOAD's page.
 fn bias(path: &str, all: &[Mapping], segs: &[ProgramHeader]) -> Option<u64> {
@@ -621,18 +628,10 @@ impl Watch for View<'_> {
                         .map(|((_, s), w)| ((c, *s), w.clone()))
                         .collect();
                     self.made.extend(made);
-                    if let Some(e) = self.exe.get(&pid).cloned() {
-                        self.exe.insert(c, e);
-                    }
-                    if let Some(i) = self.interp.get(&pid).cloned() {
-                        self.interp.insert(c, i);
-                    }
-                    if let Some(f) = self.fs.get(&pid).cloned() {
-                        self.fs.insert(c, f);
-                    }
-                    if let Some(p) = self.program.get(&pid).cloned() {
-                        self.program.insert(c, p);
-                    }
+                    inherit(&mut self.exe, pid, c);
+                    inherit(&mut self.interp, pid, c);
+                    inherit(&mut self.fs, pid, c);
+                    inherit(&mut self.program, pid, c);
                 }
             }
             "end" => {
