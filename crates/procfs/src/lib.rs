@@ -23,7 +23,8 @@
 //! - [`cbuild`]: for tests, build a small C program with cc.
 //! - [`limits`]: `ulimit -v` values for the tests of failing syscalls.
 //! - [`testing`]: run a demo through all its stops, for the tests.
-//! - [`workspace`]: the demo crates of the workspace.
+//! - [`workspace`]: the workspace root, the target directory of a tool,
+//!   its demo crates, and building them.
 //!
 //! std only, no crates: libc functions that std does not wrap are
 //! declared in [`child`] by hand.
