@@ -86,15 +86,8 @@ fn maps_its_own_file_next_to_anonymous_memory_then_unmaps_both() {
 /// becomes the demo) and checks the failure.
 fn assert_fails(ulimit: &str, message: &str) {
     let w = walk_under(&format!("ulimit {ulimit}"), BIN, &["-q"]);
-    assert_eq!(
-        w.end,
-        procfs::Event::Exited(1),
-        "ulimit {ulimit}: {}",
-        w.stderr
-    );
-    assert!(w.stops.is_empty());
-    assert_eq!(w.stderr, format!("{message}\n"), "ulimit {ulimit}");
-    assert_eq!(w.stdout, "");
+    assert_failed(&w, 0, &format!("{message}\n"));
+    assert_eq!(w.stdout, "", "ulimit {ulimit}");
 }
 
 #[test]

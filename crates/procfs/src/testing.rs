@@ -166,6 +166,20 @@ pub fn run(bin: &str, args: &[&str]) -> (Event, String, String) {
     (w.end, w.stdout, w.stderr)
 }
 
+/// Checks a run that a refused syscall ended: status 1 after `stops`
+/// stops, and on stderr exactly `stderr`, the one line that names the
+/// call and its errno (`mmap failed: ENOMEM\n`).
+pub fn assert_failed(w: &Walk, stops: usize, stderr: &str) {
+    assert_eq!(w.end, Event::Exited(1), "exit status; stderr: {}", w.stderr);
+    assert_eq!(
+        w.stops.len(),
+        stops,
+        "stops before the call failed; stderr: {}",
+        w.stderr
+    );
+    assert_eq!(w.stderr, stderr, "the failed call and its errno");
+}
+
 /// Checks a usage error: status 2, one line naming the problem, then the
 /// usage line; nothing on stdout.
 pub fn assert_usage_error(bin: &str, args: &[&str], names: &str) {
