@@ -9,24 +9,24 @@ use std::time::{Duration, Instant};
 use procfs::cbuild::{c_program, release_demo, test_program};
 
 mod common;
-use common::{Live, PATIENCE, TOUR};
+use common::{Live, PATIENCE, TOUR, text, tour};
 
 fn trace(args: &[&str]) -> Output {
-    Command::new(TOUR)
-        .arg("--trace")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("TOUR_TIMEOUT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the tour")
+    tour(&[&["--trace"][..], args].concat())
 }
 
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+/// Builds the C test program `name`, traces it, checks the trace's exit
+/// status and that nothing of it runs on after `check` has read the
+/// trace's stdout. None (skipped) where there is no cc.
+fn trace_c_program(name: &str, status: i32, check: impl FnOnce(&str)) {
+    let Some((bin, _dir)) = c_program(&test_program(name)) else {
+        return;
+    };
+    let o = trace(&["--", bin.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(status), "{out}");
+    check(&out);
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 /// The output cut at each step heading; entry 0 is the command line.
@@ -191,73 +191,59 @@ fn a_setuid_program_is_refused() {
 
 #[test]
 fn a_program_killed_by_a_signal_is_reported() {
-    let Some((bin, _dir)) = c_program(&test_program("abort")) else {
-        return;
-    };
-    let o = trace(&["--", bin.to_str().unwrap()]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(128 + 6), "{out}");
-    assert!(out.contains("signal SIGABRT (6) delivered"), "{out}");
-    assert!(
-        out.contains("aborting"),
-        "the program's stdout is ours: {out}"
-    );
-    let last = *steps(&out).last().unwrap();
-    assert!(
-        last.starts_with("exit, ") && last.contains("dying (no exit_group"),
-        "{last}"
-    );
-    assert!(summary(&out).contains("killed by SIGABRT (6)"));
-    procfs::cbuild::assert_none_runs(&bin);
+    trace_c_program("abort", 128 + 6, |out| {
+        assert!(out.contains("signal SIGABRT (6) delivered"), "{out}");
+        assert!(
+            out.contains("aborting"),
+            "the program's stdout is ours: {out}"
+        );
+        let last = *steps(out).last().unwrap();
+        assert!(
+            last.starts_with("exit, ") && last.contains("dying (no exit_group"),
+            "{last}"
+        );
+        assert!(summary(out).contains("killed by SIGABRT (6)"));
+    });
 }
 
 #[test]
 fn a_forked_child_is_followed_and_labelled() {
-    let Some((bin, _dir)) = c_program(&test_program("forks")) else {
-        return;
-    };
-    let o = trace(&["--", bin.to_str().unwrap()]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}");
-    let child = id_after(&out, ": fork ");
-    let call = steps(&out)
-        .into_iter()
-        .find(|s| s.contains(&format!("pid {child} (forked), libc: mmap(NULL, 65536")))
-        .unwrap_or_else(|| panic!("the child's mmap: {out}"));
-    // Only the new line: the child's copy of the parent's layout is known.
-    assert_eq!(
-        call.lines().filter(|l| l.starts_with("+ ")).count(),
-        1,
-        "{call}"
-    );
-    assert!(
-        out.contains(&format!("pid {child} (forked): exited 3")),
-        "{out}"
-    );
-    procfs::cbuild::assert_none_runs(&bin);
+    trace_c_program("forks", 0, |out| {
+        let child = id_after(out, ": fork ");
+        let call = steps(out)
+            .into_iter()
+            .find(|s| s.contains(&format!("pid {child} (forked), libc: mmap(NULL, 65536")))
+            .unwrap_or_else(|| panic!("the child's mmap: {out}"));
+        // Only the new line: the child's copy of the parent's layout is known.
+        assert_eq!(
+            call.lines().filter(|l| l.starts_with("+ ")).count(),
+            1,
+            "{call}"
+        );
+        assert!(
+            out.contains(&format!("pid {child} (forked): exited 3")),
+            "{out}"
+        );
+    });
 }
 
 #[test]
 fn a_second_thread_is_followed() {
-    let Some((bin, _dir)) = c_program(&test_program("threads")) else {
-        return;
-    };
-    let o = trace(&["--", bin.to_str().unwrap()]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}");
-    let tid = id_after(&out, ": thread ");
-    assert!(
-        out.contains("a thread's stack (pthread_create), with a guard page below it"),
-        "{out}"
-    );
-    assert!(out.contains("guard page, PROT_NONE"), "{out}");
-    assert!(
-        steps(&out).iter().any(
-            |s| s.contains(&format!("thread {tid}, libc: mmap(")) && s.contains("malloc arena")
-        ),
-        "the thread's malloc makes an arena: {out}"
-    );
-    procfs::cbuild::assert_none_runs(&bin);
+    trace_c_program("threads", 0, |out| {
+        let tid = id_after(out, ": thread ");
+        assert!(
+            out.contains("a thread's stack (pthread_create), with a guard page below it"),
+            "{out}"
+        );
+        assert!(out.contains("guard page, PROT_NONE"), "{out}");
+        assert!(
+            steps(out)
+                .iter()
+                .any(|s| s.contains(&format!("thread {tid}, libc: mmap("))
+                    && s.contains("malloc arena")),
+            "the thread's malloc makes an arena: {out}"
+        );
+    });
 }
 
 /// The pid or tid the trace printed after `marker` (`: fork 4242:`), in
