@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use procfs::testing::tool;
 
 mod common;
-use common::{Live, PATIENCE, TOUR, text, tour, tour_cmd};
+use common::{Live, PATIENCE, TOUR, assert_gone, text, tour, tour_cmd};
 
 /// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
 /// is what came before the first stop.
@@ -377,24 +377,6 @@ fn signal(pid: u32, sig: i32) {
     );
 }
 
-/// Waits until `pid` is gone (or a zombie nobody reaps: no longer a
-/// process that runs or stops).
-fn assert_gone(pid: u32) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        match procfs::stat::read(pid) {
-            Err(_) => return,
-            Ok(s) if s.state == 'Z' || s.state == 'X' => return,
-            Ok(s) => assert!(
-                Instant::now() < deadline,
-                "pid {pid} left behind, state {}",
-                s.state
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_demo_killed_while_paused_is_reported_at_once() {
     let mut live = Live::start(&["--pause", "stop", "brk"], None);
@@ -478,7 +460,7 @@ fn a_reader_that_goes_away_ends_the_tour_quietly() {
     );
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("Broken pipe"), "stack did not run: {err}");
-    assert_gone(pid);
+    assert_gone(pid, "the demo");
 }
 
 #[test]
@@ -535,7 +517,7 @@ fn signal_to_tour_leaves_no_demo(sig: i32) {
     signal(live.child.id(), sig);
     let status = live.wait();
     assert!(!status.success(), "signal {sig}");
-    assert_gone(pid);
+    assert_gone(pid, "the demo");
 }
 
 #[test]
@@ -593,8 +575,8 @@ fn a_demo_that_hangs_is_killed_after_the_time_limit() {
     let l = live.until("neither stopped nor exited");
     assert!(l.contains("within 1 s: killed it"), "{l}");
     assert_eq!(live.wait().code(), Some(1));
-    assert_gone(pid);
-    assert_gone(sleep);
+    assert_gone(pid, "the demo");
+    assert_gone(sleep, "its sleep");
 }
 
 #[test]
@@ -603,7 +585,7 @@ fn sigterm_while_a_demo_runs_leaves_no_demo() {
     let pid = child_of(live.child.id());
     signal(live.child.id(), procfs::child::SIGTERM);
     assert!(!live.wait().success());
-    assert_gone(pid);
+    assert_gone(pid, "the demo");
 }
 
 // ---- gdb ------------------------------------------------------------------

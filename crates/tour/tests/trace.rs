@@ -4,12 +4,11 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use procfs::cbuild::{c_program, release_demo, test_program};
 
 mod common;
-use common::{Live, PATIENCE, TOUR, text, tour};
+use common::{Live, TOUR, assert_gone, text, tour};
 
 fn trace(args: &[&str]) -> Output {
     tour(&[&["--trace"][..], args].concat())
@@ -269,22 +268,6 @@ impl Live {
     }
 }
 
-/// Waits until `pid` is gone (a zombie nobody reaps counts as gone).
-fn assert_gone(pid: u32) {
-    let deadline = Instant::now() + PATIENCE;
-    while let Ok(s) = procfs::stat::read(pid) {
-        if s.state == 'Z' || s.state == 'X' {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "pid {pid} left behind, state {}",
-            s.state
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn killed_mid_trace(sig: i32, pause: bool) {
     // `; exit`: sh forks sleep (a second traced process) instead of
     // becoming it; the second exec is sleep's.
@@ -324,9 +307,9 @@ fn killed_mid_trace(sig: i32, pause: bool) {
     assert_eq!(procfs::child::raw_kill(live.child.id() as i32, sig), 0);
     let status = live.child.wait().unwrap();
     assert!(!status.success(), "signal {sig}: {status}");
-    assert_gone(sh);
+    assert_gone(sh, "the traced sh");
     if let Some(s) = sleep {
-        assert_gone(s);
+        assert_gone(s, "its sleep");
     }
 }
 

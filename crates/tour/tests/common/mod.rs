@@ -100,6 +100,23 @@ pub fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// Waits until `pid` runs or stops no more: gone, or a zombie that
+/// nobody reaps. `what` names it in the failure (`the demo`, `pid`).
+pub fn assert_gone(pid: u32, what: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while let Ok(s) = procfs::stat::read(pid) {
+        if s.state == 'Z' || s.state == 'X' {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} {pid} left behind, state {}",
+            s.state
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A path in the temporary directory, removed (with what is under it)
 /// at the end of the test.
 pub struct Temp(pub PathBuf);
