@@ -195,6 +195,16 @@ pub fn assert_usage_error(bin: &str, args: &[&str], names: &str) {
     assert!(lines[1].starts_with("usage: "), "{err:?}");
 }
 
+/// Checks `bin --help`: status 0, the usage on stdout (starting
+/// `usage: NAME`, the binary's file name), nothing on stderr.
+pub fn assert_help(bin: &str) {
+    let (end, out, err) = run(bin, &["--help"]);
+    let name = Path::new(bin).file_name().unwrap().to_string_lossy();
+    assert_eq!(end, Event::Exited(0), "{bin} --help: {err}");
+    assert!(out.starts_with(&format!("usage: {name}")), "{out}");
+    assert_eq!(err, "", "{bin} --help: nothing on stderr");
+}
+
 /// The program's own mappings (those backed by `bin`).
 pub fn program_mappings<'a>(stop: &'a Stop, bin: &str) -> Vec<&'a Mapping> {
     let bin = std::fs::canonicalize(bin).expect("the demo binary");
