@@ -289,6 +289,48 @@ pub fn assert_w_xor_x(bin: &str, elf: &Elf) {
     );
 }
 
+unsafe extern "C" {
+    fn ptrace(request: i32, ...) -> i64;
+    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+}
+/// `include/uapi/linux/ptrace.h`.
+const PTRACE_TRACEME: i32 = 0;
+/// `include/uapi/linux/prctl.h`.
+const PR_SET_PDEATHSIG: i32 = 1;
+/// `waitpid(2)`: report a stopped child too, not only a ptrace stop.
+const WUNTRACED: i32 = 2;
+/// The signal a traced program stops with after its execve (ptrace(2)).
+const SIGTRAP: i32 = 5;
+
+/// Starts `cmd` under ptrace (PTRACE_TRACEME; PR_SET_PDEATHSIG, so that
+/// it dies with the test's thread should the test fail half-way) and
+/// waits for its stop after execve, before its first instruction.
+pub fn spawn_traced(mut cmd: Command) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only prctl and ptrace are called,
+    // both async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            prctl(PR_SET_PDEATHSIG, crate::child::SIGKILL as u64, 0, 0, 0);
+            ptrace(PTRACE_TRACEME, 0, 0usize, 0usize);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().expect("start the traced program");
+    wait_stopped(child.id() as i32, SIGTRAP);
+    child
+}
+
+/// `waitpid(pid)`, which must report a stop (a ptrace stop or its own
+/// SIGSTOP) by `signal`.
+pub fn wait_stopped(pid: i32, signal: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid writes one int into `status`.
+    assert_eq!(unsafe { waitpid(pid, &mut status, WUNTRACED) }, pid);
+    assert_eq!((status & 0xff, status >> 8), (0x7f, signal), "{status:#x}");
+}
+
 /// A tool the test needs (strace, gdb, setpriv). Missing: under `CI=true`
 /// the test fails (CI installs it); elsewhere it is skipped, loudly.
 pub fn tool(name: &str) -> Option<PathBuf> {
