@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use procfs::cbuild::{c_program, release_demo, test_program};
 
 mod common;
-use common::{Live, TOUR, assert_gone, text, tour};
+use common::{Live, TOUR, Temp, assert_gone, text, tour, tour_cmd};
 
 fn trace(args: &[&str]) -> Output {
     tour(&[&["--trace"][..], args].concat())
@@ -170,9 +170,7 @@ fn errors_exit_as_a_shell_would() {
 
 #[test]
 fn a_setuid_program_is_refused() {
-    let dir = procfs::cbuild::TempDir(
-        std::env::temp_dir().join(format!("tour-setuid-{}", std::process::id())),
-    );
+    let dir = Temp::new("setuid");
     std::fs::create_dir_all(&dir.0).unwrap();
     let copy = dir.0.join("true");
     std::fs::copy("/bin/true", &copy).unwrap();
@@ -340,9 +338,7 @@ fn sigkill_while_paused_in_a_trace_leaves_nothing() {
 
 #[test]
 fn a_trace_that_hangs_meets_the_time_limit() {
-    let o = Command::new(TOUR)
-        .args(["--trace", "--", "sleep", "100"])
-        .env("NO_COLOR", "1")
+    let o = tour_cmd(&["--trace", "--", "sleep", "100"])
         .env("TOUR_TIMEOUT", "1")
         .stdin(Stdio::null())
         .output()
@@ -354,19 +350,12 @@ fn a_trace_that_hangs_meets_the_time_limit() {
 
 #[test]
 fn a_saved_trace_replays_as_it_was_shown() {
-    let dir = procfs::cbuild::TempDir(
-        std::env::temp_dir().join(format!("tour-trace-save-{}", std::process::id())),
-    );
-    let o = trace(&["--save", dir.0.to_str().unwrap(), "--", "/bin/true"]);
+    let dir = Temp::new("trace-save");
+    let o = trace(&["--save", dir.arg(), "--", "/bin/true"]);
     let (live, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{live}");
     assert!(dir.0.join("true/1/maps").is_file(), "the exec step's maps");
-    let o = Command::new(TOUR)
-        .args(["--replay", dir.0.to_str().unwrap()])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = tour(&["--replay", dir.arg()]);
     let (replayed, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(
@@ -386,12 +375,7 @@ fn row<'a>(out: &'a str, label: &str) -> Vec<&'a str> {
 
 /// `--compare LESSON`'s output; it must succeed.
 fn compare(lesson: &str) -> String {
-    let o = Command::new(TOUR)
-        .args(["--compare", lesson])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = tour(&["--compare", lesson]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     out
@@ -454,20 +438,14 @@ fn compare_brk_and_mmap_count_the_lessons_calls() {
 
 #[test]
 fn compare_knows_its_lessons() {
-    let o = Command::new(TOUR)
-        .args(["--compare", "vdso"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = tour(&["--compare", "vdso"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("no comparison programs for 'vdso'"));
 }
 
 #[test]
 fn a_trace_becomes_slides_with_html_and_svg() {
-    let dir = procfs::cbuild::TempDir(
-        std::env::temp_dir().join(format!("tour-trace-html-{}", std::process::id())),
-    );
+    let dir = Temp::new("trace-html");
     std::fs::create_dir_all(&dir.0).unwrap();
     let page = dir.0.join("trace.html");
     let pictures = dir.0.join("svg");
