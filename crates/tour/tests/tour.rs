@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use procfs::testing::tool;
 
 mod common;
-use common::{Live, PATIENCE, TOUR, assert_gone, text, tour, tour_cmd};
+use common::{Live, PATIENCE, TOUR, assert_gone, succeeded, text, tour, tour_cmd};
 
 /// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
 /// is what came before the first stop.
@@ -66,9 +66,7 @@ fn bad_option_exits_2_with_usage() {
 
 #[test]
 fn list_names_every_demo_in_lecture_order() {
-    let o = tour(&["--list"]);
-    let (out, _) = text(&o);
-    assert!(o.status.success());
+    let (out, _) = succeeded(&tour(&["--list"]));
     let names: Vec<&str> = out
         .lines()
         .filter_map(|l| l.split_whitespace().next())

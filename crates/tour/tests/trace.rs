@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use procfs::cbuild::{c_program, release_demo, test_program};
 
 mod common;
-use common::{Live, TOUR, Temp, assert_gone, text, tour, tour_cmd};
+use common::{Live, TOUR, Temp, assert_gone, succeeded, text, tour, tour_cmd};
 
 fn trace(args: &[&str]) -> Output {
     tour(&[&["--trace"][..], args].concat())
@@ -355,9 +355,7 @@ fn a_saved_trace_replays_as_it_was_shown() {
     let (live, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{live}");
     assert!(dir.0.join("true/1/maps").is_file(), "the exec step's maps");
-    let o = tour(&["--replay", dir.arg()]);
-    let (replayed, err) = text(&o);
-    assert!(o.status.success(), "{err}");
+    let (replayed, _) = succeeded(&tour(&["--replay", dir.arg()]));
     assert!(
         replayed.starts_with(&live),
         "live:\n{live}\nreplayed:\n{replayed}"
@@ -375,9 +373,7 @@ fn row<'a>(out: &'a str, label: &str) -> Vec<&'a str> {
 
 /// `--compare LESSON`'s output; it must succeed.
 fn compare(lesson: &str) -> String {
-    let o = tour(&["--compare", lesson]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--compare", lesson]));
     out
 }
 

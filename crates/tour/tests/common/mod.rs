@@ -92,6 +92,13 @@ pub fn tour(args: &[&str]) -> Output {
         .expect("run the tour")
 }
 
+/// (stdout, stderr) of a tour that must have succeeded.
+pub fn succeeded(o: &Output) -> (String, String) {
+    let (out, err) = text(o);
+    assert!(o.status.success(), "{}: {out}\n{err}", o.status);
+    (out, err)
+}
+
 /// (stdout, stderr).
 pub fn text(o: &Output) -> (String, String) {
     (
