@@ -45,16 +45,17 @@ fn heap_appears_at_start_brk_and_grows_by_whole_pages() {
     assert_eq!(heap2.size(), 3 * PAGE);
 
     // The narration shows the old and new breaks and the heap's end.
-    for text in [
-        format!("break {start:#x} -> {:#x}", start + 4100),
-        format!("boundary, {:#x}", heap1.end),
-        format!("break {:#x} -> {:#x}", start + 4100, start + 8200),
-        format!("boundary, {:#x}", heap2.end),
-        "start_brk (/proc/PID/stat field 47)".to_string(),
-    ] {
-        assert!(w.stderr.contains(&text), "{text:?} in {}", w.stderr);
-    }
-    assert!(w.stderr.contains("[stop 3]"), "{}", w.stderr);
+    assert_narrated(
+        &w,
+        &[
+            format!("break {start:#x} -> {:#x}", start + 4100),
+            format!("boundary, {:#x}", heap1.end),
+            format!("break {:#x} -> {:#x}", start + 4100, start + 8200),
+            format!("boundary, {:#x}", heap2.end),
+            "start_brk (/proc/PID/stat field 47)".to_string(),
+            "[stop 3]".to_string(),
+        ],
+    );
 }
 
 #[test]

@@ -74,12 +74,7 @@ fn maps_its_own_file_next_to_anonymous_memory_then_unmaps_both() {
     // Stop 2: both lines gone, nothing else changed.
     assert!(at_stop(1, file).is_none() && at_stop(1, anon).is_none());
     assert_eq!(w.stops[1].maps.len() + 2, w.stops[0].maps.len());
-    assert!(
-        w.stderr.contains("our file (inode, offset 0)"),
-        "{}",
-        w.stderr
-    );
-    assert!(w.stderr.contains("[stop 2]"), "{}", w.stderr);
+    assert_narrated(&w, &["our file (inode, offset 0)", "[stop 2]"]);
 }
 
 /// Runs `filemap -q` under `sh -c 'ulimit …; exec filemap -q'` (the shell

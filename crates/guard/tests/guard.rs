@@ -75,14 +75,15 @@ fn the_stack_grows_to_exactly_its_limit() {
     // The alternate stack is there from the first stop on.
     let alt = printed(&w.stdout, "altstack");
     assert!(maps::containing(&w.stops[0].maps, alt).is_some());
-    for text in [
-        "handlers set",
-        "in SIGUSR1's handler",
-        "SIGSEGV: [stack] hit RLIMIT_STACK or the guard gap",
-        "[stop 3]",
-    ] {
-        assert!(w.stderr.contains(text), "{text:?} in {}", w.stderr);
-    }
+    assert_narrated(
+        &w,
+        &[
+            "handlers set",
+            "in SIGUSR1's handler",
+            "SIGSEGV: [stack] hit RLIMIT_STACK or the guard gap",
+            "[stop 3]",
+        ],
+    );
 }
 
 #[test]

@@ -75,13 +75,14 @@ fn the_seed_sizes_map_align_and_unmap() {
     let at4 = anonymous(&w.stops[3]);
     assert_eq!(at4, [&second]);
 
-    for text in [
-        format!("512 MiB at {:#x}\n", first.start),
-        format!("512 KiB at {:#x}\n", second.start),
-        "first unmapped".to_string(),
-    ] {
-        assert!(w.stderr.contains(&text), "{text:?} in {}", w.stderr);
-    }
+    assert_narrated(
+        &w,
+        &[
+            format!("512 MiB at {:#x}\n", first.start),
+            format!("512 KiB at {:#x}\n", second.start),
+            "first unmapped".to_string(),
+        ],
+    );
 }
 
 #[test]

@@ -166,6 +166,13 @@ pub fn run(bin: &str, args: &[&str]) -> (Event, String, String) {
     (w.end, w.stdout, w.stderr)
 }
 
+/// Checks that the narration of `w` (its stderr) says each of `texts`.
+pub fn assert_narrated(w: &Walk, texts: &[impl AsRef<str>]) {
+    for text in texts.iter().map(AsRef::as_ref) {
+        assert!(w.stderr.contains(text), "{text:?} in {}", w.stderr);
+    }
+}
+
 /// Checks a run that a refused syscall ended: status 1 after `stops`
 /// stops, and on stderr exactly `stderr`, the one line that names the
 /// call and its errno (`mmap failed: ENOMEM\n`).

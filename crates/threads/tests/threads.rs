@@ -150,14 +150,15 @@ fn no_threads_and_many_threads() {
 #[test]
 fn the_narration_names_the_tasks() {
     let w = walk_ok(BIN, &[], 3);
-    for text in [
-        "1 task",
-        "N+1 tasks, all stopped",
-        "stacks unmapped",
-        "[stop 3]",
-    ] {
-        assert!(w.stderr.contains(text), "{text:?} in {}", w.stderr);
-    }
+    assert_narrated(
+        &w,
+        &[
+            "1 task",
+            "N+1 tasks, all stopped",
+            "stacks unmapped",
+            "[stop 3]",
+        ],
+    );
     assert_eq!(printed_sps(&w.stdout).len(), 2);
 }
 
