@@ -5,14 +5,15 @@
 //! tour fails instead of hanging, and are generous for a loaded machine.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use procfs::testing::tool;
 
 mod common;
-use common::{Live, PATIENCE, TOUR, assert_gone, succeeded, text, tour, tour_cmd};
+use common::{
+    Live, PATIENCE, TOUR, assert_gone, dev_build, maps_gdb, succeeded, text, tour, tour_cmd,
+};
 
 /// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
 /// is what came before the first stop.
@@ -591,28 +592,7 @@ fn sigterm_while_a_demo_runs_leaves_no_demo() {
 #[test]
 fn gdb_script_prints_mappings_at_every_stop_and_ends_normally() {
     let Some(gdb) = tool("gdb") else { return };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .current_dir(&root)
-        .args(["build", "--quiet", "-p", "brk"])
-        .status()
-        .unwrap();
-    assert!(built.success());
-    // The dev build of brk, wherever this test binary was built.
-    let target = Path::new(TOUR)
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("debug");
-    let o = Command::new(gdb)
-        .current_dir(&root)
-        .args(["-nx", "-batch", "-x", "scripts/gdb/maps.gdb"])
-        .arg(target.join("brk"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = maps_gdb(&gdb, &dev_build("brk"));
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert_eq!(
