@@ -99,6 +99,14 @@ pub fn succeeded(o: &Output) -> (String, String) {
     (out, err)
 }
 
+/// Checks a tour refused as a usage error: status 2, and stderr says
+/// `says`.
+pub fn assert_usage_error(o: &Output, says: &str) {
+    let (out, err) = text(o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains(says), "{says:?} in {err}");
+}
+
 /// (stdout, stderr).
 pub fn text(o: &Output) -> (String, String) {
     (
