@@ -397,11 +397,9 @@ fn empty_argv() {
 
 unsafe extern "C" {
     fn ptrace(request: i32, ...) -> i64;
-    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
 }
 
 /// `include/uapi/linux/ptrace.h`, arch/x86/include/uapi/asm/ptrace-abi.h.
-const PTRACE_TRACEME: i32 = 0;
 const PTRACE_POKEDATA: i32 = 5;
 const PTRACE_GETREGS: i32 = 12;
 const PTRACE_SETREGS: i32 = 13;
@@ -410,16 +408,6 @@ const PTRACE_DETACH: i32 = 17;
 /// `rsp` the 20th.
 const USER_REGS_WORDS: usize = 27;
 const RSP: usize = 19;
-/// `waitpid(2)`: report a stopped child too.
-const WUNTRACED: i32 = 2;
-
-/// `waitpid(pid)`, which must report a stop by `signal`.
-fn wait_stopped(pid: i32, signal: i32) {
-    let mut status = 0;
-    // SAFETY: waitpid writes one int into `status`.
-    assert_eq!(unsafe { waitpid(pid, &mut status, WUNTRACED) }, pid);
-    assert_eq!((status & 0xff, status >> 8), (0x7f, signal), "{status:#x}");
-}
 
 /// argc == 0, which this kernel (5.18+) no longer produces from an empty
 /// argv: the demo is stopped under ptrace before its first instruction,
@@ -432,21 +420,9 @@ fn argc_0_as_older_kernels_start_it() {
     cmd.env_clear().env("LESSON", "argc0");
     cmd.stdout(std::process::Stdio::piped());
     cmd.stderr(std::process::Stdio::piped());
-    // SAFETY: between fork and exec only prctl and ptrace are called,
-    // both async-signal-safe; nothing is allocated.
-    unsafe {
-        cmd.pre_exec(|| {
-            // Dies with the test's thread, should the test fail half-way.
-            prctl(PR_SET_PDEATHSIG, procfs::child::SIGKILL as u64, 0, 0, 0);
-            ptrace(PTRACE_TRACEME, 0, 0usize, 0usize);
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().unwrap();
+    // Stopped after its execve, before its first instruction.
+    let child = spawn_traced(cmd);
     let pid = child.id() as i32;
-    // A traced program stops with SIGTRAP after its execve.
-    const SIGTRAP: i32 = 5;
-    wait_stopped(pid, SIGTRAP);
     let mut regs = [0u64; USER_REGS_WORDS];
     // SAFETY: GETREGS and SETREGS read and write one user_regs_struct;
     // POKEDATA writes one word into the stopped child, where its argv[0]
@@ -533,10 +509,7 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn help_goes_to_stdout() {
-    let (end, out, err) = run(BIN, &["--help"]);
-    assert_eq!(end, Event::Exited(0));
-    assert!(out.starts_with("usage: auxv"), "{out}");
-    assert_eq!(err, "");
+    assert_help(BIN);
 }
 
 #[test]

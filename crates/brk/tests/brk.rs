@@ -1,7 +1,6 @@
 //! `brk` on the real binary: [heap] appears with the first brk, sits at
 //! start_brk, and grows by whole pages.
 
-use procfs::Event;
 use procfs::testing::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_brk");
@@ -46,16 +45,17 @@ fn heap_appears_at_start_brk_and_grows_by_whole_pages() {
     assert_eq!(heap2.size(), 3 * PAGE);
 
     // The narration shows the old and new breaks and the heap's end.
-    for text in [
-        format!("break {start:#x} -> {:#x}", start + 4100),
-        format!("boundary, {:#x}", heap1.end),
-        format!("break {:#x} -> {:#x}", start + 4100, start + 8200),
-        format!("boundary, {:#x}", heap2.end),
-        "start_brk (/proc/PID/stat field 47)".to_string(),
-    ] {
-        assert!(w.stderr.contains(&text), "{text:?} in {}", w.stderr);
-    }
-    assert!(w.stderr.contains("[stop 3]"), "{}", w.stderr);
+    assert_narrated(
+        &w,
+        &[
+            format!("break {start:#x} -> {:#x}", start + 4100),
+            format!("boundary, {:#x}", heap1.end),
+            format!("break {:#x} -> {:#x}", start + 4100, start + 8200),
+            format!("boundary, {:#x}", heap2.end),
+            "start_brk (/proc/PID/stat field 47)".to_string(),
+            "[stop 3]".to_string(),
+        ],
+    );
 }
 
 #[test]
@@ -73,9 +73,7 @@ fn a_refused_break_is_enomem_with_status_1() {
     // RLIMIT_DATA counts the heap: a 64 MiB break under a 1 MiB limit fails.
     // The raw syscall then returns the old break, not -ENOMEM.
     let w = walk_under("ulimit -d 1024", BIN, &["-q", "64M"]);
-    assert_eq!(w.stops.len(), 1, "stops before the first brk");
-    assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
-    assert_eq!(w.stderr, "brk failed: ENOMEM\n");
+    assert_failed(&w, 1, "brk failed: ENOMEM\n");
 }
 
 #[test]
@@ -83,9 +81,7 @@ fn an_increment_that_would_wrap_around_is_enomem_too() {
     // old + increment overflows: asking the kernel would *shrink* the
     // heap, so sbrk refuses before asking, the way the kernel would.
     let w = walk(command(BIN, &["-q", "18446744073709551615"]));
-    assert_eq!(w.stops.len(), 1);
-    assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
-    assert_eq!(w.stderr, "brk failed: ENOMEM\n");
+    assert_failed(&w, 1, "brk failed: ENOMEM\n");
 }
 
 #[test]

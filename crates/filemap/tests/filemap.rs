@@ -74,27 +74,15 @@ fn maps_its_own_file_next_to_anonymous_memory_then_unmaps_both() {
     // Stop 2: both lines gone, nothing else changed.
     assert!(at_stop(1, file).is_none() && at_stop(1, anon).is_none());
     assert_eq!(w.stops[1].maps.len() + 2, w.stops[0].maps.len());
-    assert!(
-        w.stderr.contains("our file (inode, offset 0)"),
-        "{}",
-        w.stderr
-    );
-    assert!(w.stderr.contains("[stop 2]"), "{}", w.stderr);
+    assert_narrated(&w, &["our file (inode, offset 0)", "[stop 2]"]);
 }
 
 /// Runs `filemap -q` under `sh -c 'ulimit …; exec filemap -q'` (the shell
 /// becomes the demo) and checks the failure.
 fn assert_fails(ulimit: &str, message: &str) {
     let w = walk_under(&format!("ulimit {ulimit}"), BIN, &["-q"]);
-    assert_eq!(
-        w.end,
-        procfs::Event::Exited(1),
-        "ulimit {ulimit}: {}",
-        w.stderr
-    );
-    assert!(w.stops.is_empty());
-    assert_eq!(w.stderr, format!("{message}\n"), "ulimit {ulimit}");
-    assert_eq!(w.stdout, "");
+    assert_failed(&w, 0, &format!("{message}\n"));
+    assert_eq!(w.stdout, "", "ulimit {ulimit}");
 }
 
 #[test]

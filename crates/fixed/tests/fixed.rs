@@ -100,9 +100,7 @@ fn as_we_are_page_zero_follows_cap_sys_rawio() {
     } else {
         "page 0 refused"
     };
-    assert!(w.stderr.contains(why), "{}", w.stderr);
-    assert!(w.stderr.contains("W^X"), "{}", w.stderr);
-    assert!(w.stderr.contains("[stop 2]"), "{}", w.stderr);
+    assert_narrated(&w, &[why, "W^X", "[stop 2]"]);
 }
 
 #[test]

@@ -184,21 +184,16 @@ fn bad_arguments_exit_2() {
 #[test]
 fn too_big_is_refused_before_anything_is_touched() {
     // 1 TiB would make 320 GiB resident: refused, never OOM-killed.
-    let (end, out, err) = run(BIN, &["1T"]);
-    assert_eq!(end, Event::Exited(1), "{err}");
-    assert_eq!(
-        (out.as_str(), err.as_str()),
-        ("", "paging: more than free RAM: ENOMEM\n")
-    );
+    let w = walk(command(BIN, &["1T"]));
+    assert_failed(&w, 0, "paging: more than free RAM: ENOMEM\n");
+    assert_eq!(w.stdout, "");
 }
 
 #[test]
 fn a_refused_mapping_is_enomem_with_status_1() {
     // 32 MiB of address space cannot hold 64 MiB.
     let w = walk_under("ulimit -v 32768", BIN, &["-q"]);
-    assert_eq!(w.stops.len(), 0);
-    assert_eq!(w.end, Event::Exited(1), "{}", w.stderr);
-    assert_eq!(w.stderr, "mmap failed: ENOMEM\n");
+    assert_failed(&w, 0, "mmap failed: ENOMEM\n");
 }
 
 #[test]
@@ -269,13 +264,7 @@ fn check_cgroup_limit(cgroup: &FakeCgroup) {
     let Some(w) = walk_in_cgroup("1G", cgroup) else {
         return;
     };
-    assert_eq!(
-        (w.end, w.stops.len()),
-        (Event::Exited(1), 0),
-        "{}",
-        w.stderr
-    );
-    assert_eq!(w.stderr, "paging: more than free RAM: ENOMEM\n");
+    assert_failed(&w, 0, "paging: more than free RAM: ENOMEM\n");
     let Some(w) = walk_in_cgroup("64M", cgroup) else {
         return;
     };

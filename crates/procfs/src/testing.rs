@@ -166,6 +166,27 @@ pub fn run(bin: &str, args: &[&str]) -> (Event, String, String) {
     (w.end, w.stdout, w.stderr)
 }
 
+/// Checks that the narration of `w` (its stderr) says each of `texts`.
+pub fn assert_narrated(w: &Walk, texts: &[impl AsRef<str>]) {
+    for text in texts.iter().map(AsRef::as_ref) {
+        assert!(w.stderr.contains(text), "{text:?} in {}", w.stderr);
+    }
+}
+
+/// Checks a run that a refused syscall ended: status 1 after `stops`
+/// stops, and on stderr exactly `stderr`, the one line that names the
+/// call and its errno (`mmap failed: ENOMEM\n`).
+pub fn assert_failed(w: &Walk, stops: usize, stderr: &str) {
+    assert_eq!(w.end, Event::Exited(1), "exit status; stderr: {}", w.stderr);
+    assert_eq!(
+        w.stops.len(),
+        stops,
+        "stops before the call failed; stderr: {}",
+        w.stderr
+    );
+    assert_eq!(w.stderr, stderr, "the failed call and its errno");
+}
+
 /// Checks a usage error: status 2, one line naming the problem, then the
 /// usage line; nothing on stdout.
 pub fn assert_usage_error(bin: &str, args: &[&str], names: &str) {
@@ -179,6 +200,16 @@ pub fn assert_usage_error(bin: &str, args: &[&str], names: &str) {
         "{err:?}"
     );
     assert!(lines[1].starts_with("usage: "), "{err:?}");
+}
+
+/// Checks `bin --help`: status 0, the usage on stdout (starting
+/// `usage: NAME`, the binary's file name), nothing on stderr.
+pub fn assert_help(bin: &str) {
+    let (end, out, err) = run(bin, &["--help"]);
+    let name = Path::new(bin).file_name().unwrap().to_string_lossy();
+    assert_eq!(end, Event::Exited(0), "{bin} --help: {err}");
+    assert!(out.starts_with(&format!("usage: {name}")), "{out}");
+    assert_eq!(err, "", "{bin} --help: nothing on stderr");
 }
 
 /// The program's own mappings (those backed by `bin`).
@@ -263,6 +294,48 @@ pub fn assert_w_xor_x(bin: &str, elf: &Elf) {
         elf::PF_R | elf::PF_W,
         "{bin}: PT_GNU_STACK is RW"
     );
+}
+
+unsafe extern "C" {
+    fn ptrace(request: i32, ...) -> i64;
+    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+}
+/// `include/uapi/linux/ptrace.h`.
+const PTRACE_TRACEME: i32 = 0;
+/// `include/uapi/linux/prctl.h`.
+const PR_SET_PDEATHSIG: i32 = 1;
+/// `waitpid(2)`: report a stopped child too, not only a ptrace stop.
+const WUNTRACED: i32 = 2;
+/// The signal a traced program stops with after its execve (ptrace(2)).
+const SIGTRAP: i32 = 5;
+
+/// Starts `cmd` under ptrace (PTRACE_TRACEME; PR_SET_PDEATHSIG, so that
+/// it dies with the test's thread should the test fail half-way) and
+/// waits for its stop after execve, before its first instruction.
+pub fn spawn_traced(mut cmd: Command) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only prctl and ptrace are called,
+    // both async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            prctl(PR_SET_PDEATHSIG, crate::child::SIGKILL as u64, 0, 0, 0);
+            ptrace(PTRACE_TRACEME, 0, 0usize, 0usize);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().expect("start the traced program");
+    wait_stopped(child.id() as i32, SIGTRAP);
+    child
+}
+
+/// `waitpid(pid)`, which must report a stop (a ptrace stop or its own
+/// SIGSTOP) by `signal`.
+pub fn wait_stopped(pid: i32, signal: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid writes one int into `status`.
+    assert_eq!(unsafe { waitpid(pid, &mut status, WUNTRACED) }, pid);
+    assert_eq!((status & 0xff, status >> 8), (0x7f, signal), "{status:#x}");
 }
 
 /// A tool the test needs (strace, gdb, setpriv). Missing: under `CI=true`

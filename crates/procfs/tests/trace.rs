@@ -55,6 +55,18 @@ fn ended(steps: &[Step], pid: u32) -> Option<Status> {
     })
 }
 
+/// The id of the first task born as `birth` says (a forked child's pid,
+/// a thread's tid); panics if none was.
+fn born(steps: &[Step], birth: Birth) -> u32 {
+    steps
+        .iter()
+        .find_map(|s| match s.event.what {
+            What::Task { child, birth: b } if b == birth => Some(child),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a {birth:?} event"))
+}
+
 /// The interpreter of an ELF file (PT_INTERP), by the one ELF reader.
 fn interpreter(path: &str) -> Option<String> {
     procfs::elf::Elf::interpreter(Path::new(path)).unwrap()
@@ -206,16 +218,7 @@ fn a_program_that_forks() {
     };
     let steps = record(&[bin.to_str().unwrap()]);
     let parent = steps[0].event.pid;
-    let child = steps
-        .iter()
-        .find_map(|s| match s.event.what {
-            What::Task {
-                child,
-                birth: Birth::Fork,
-            } => Some(child),
-            _ => None,
-        })
-        .expect("a fork event");
+    let child = born(&steps, Birth::Fork);
     assert_ne!(child, parent);
     let child_mmap = steps.iter().any(|s| {
         s.event.pid == child
@@ -234,16 +237,7 @@ fn a_program_with_two_threads() {
     };
     let steps = record(&[bin.to_str().unwrap()]);
     let pid = steps[0].event.pid;
-    let thread = steps
-        .iter()
-        .find_map(|s| match s.event.what {
-            What::Task {
-                child,
-                birth: Birth::Thread,
-            } => Some(child),
-            _ => None,
-        })
-        .expect("a thread event");
+    let thread = born(&steps, Birth::Thread);
     assert_ne!(thread, pid);
     // The thread's calls are in the same process (shared address space).
     let from_thread: Vec<_> = steps.iter().filter(|s| s.event.tid == thread).collect();

@@ -283,10 +283,7 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn help_goes_to_stdout() {
-    let (end, out, err) = run(BIN, &["--help"]);
-    assert_eq!(end, procfs::Event::Exited(0));
-    assert!(out.starts_with("usage: sections"), "{out}");
-    assert_eq!(err, "");
+    assert_help(BIN);
 }
 
 #[test]

@@ -17,17 +17,14 @@ fn stops_once_showing_the_three_program_mappings() {
     assert!(stop.find("[vdso]").is_some());
     // The narration names the pid and both commands.
     let pid = w.pid;
-    assert!(
-        w.stderr.contains(&format!("cat /proc/{pid}/maps")),
-        "{}",
-        w.stderr
+    assert_narrated(
+        &w,
+        &[
+            format!("cat /proc/{pid}/maps"),
+            format!("kill -CONT {pid}"),
+            "[stop 1]".to_string(),
+        ],
     );
-    assert!(
-        w.stderr.contains(&format!("kill -CONT {pid}")),
-        "{}",
-        w.stderr
-    );
-    assert!(w.stderr.contains("[stop 1]"), "{}", w.stderr);
 }
 
 #[test]
@@ -49,10 +46,7 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn help_goes_to_stdout() {
-    let (end, out, err) = run(BIN, &["--help"]);
-    assert_eq!(end, procfs::Event::Exited(0));
-    assert!(out.starts_with("usage: stop"), "{out}");
-    assert_eq!(err, "");
+    assert_help(BIN);
 }
 
 #[test]

@@ -4,7 +4,6 @@
 
 use procfs::elf::{self, Elf};
 use procfs::testing::*;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -97,45 +96,22 @@ fn the_kernel_got_the_same_thread_pointers() {
 
 unsafe extern "C" {
     fn ptrace(request: i32, ...) -> i64;
-    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
-    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
 }
 /// `include/uapi/linux/ptrace.h`.
-const PTRACE_TRACEME: i32 = 0;
 const PTRACE_CONT: i32 = 7;
 const PTRACE_GETREGS: i32 = 12;
 /// `struct user_regs_struct` (arch/x86/include/asm/user_64.h): 27 words,
 /// `fs_base` the 22nd.
 const USER_REGS_WORDS: usize = 27;
 const FS_BASE: usize = 21;
-const PR_SET_PDEATHSIG: i32 = 1;
-const SIGTRAP: i32 = 5;
-
-/// `waitpid(pid)`, which must report a ptrace stop by `signal`.
-fn wait_stopped(pid: i32, signal: i32) {
-    let mut status = 0;
-    // SAFETY: waitpid writes one int into `status`.
-    assert_eq!(unsafe { waitpid(pid, &mut status, 0) }, pid);
-    assert_eq!((status & 0xff, status >> 8), (0x7f, signal), "{status:#x}");
-}
 
 /// Runs `tls args` under ptrace to its own SIGSTOP, reads its fs_base and
 /// [heap] there, then lets it run to the end (without the stop).
 fn fs_base_at_first_stop(args: &[&str]) -> (u64, String, procfs::Mapping) {
     let mut cmd = Command::new(BIN);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped());
-    // SAFETY: between fork and exec only prctl and ptrace are called,
-    // both async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            prctl(PR_SET_PDEATHSIG, procfs::child::SIGKILL as u64, 0, 0, 0);
-            ptrace(PTRACE_TRACEME, 0, 0usize, 0usize);
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().unwrap();
+    let child = spawn_traced(cmd); // stopped after execve
     let pid = child.id() as i32;
-    wait_stopped(pid, SIGTRAP); // after execve
     // SAFETY: PTRACE_CONT with no signal resumes the stopped child.
     assert_eq!(unsafe { ptrace(PTRACE_CONT, pid, 0usize, 0usize) }, 0);
     wait_stopped(pid, procfs::child::SIGSTOP); // its kill(getpid(), SIGSTOP)

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 
 mod common;
-use common::{TOUR, Temp, text, tour, tour_cmd};
+use common::{TOUR, Temp, succeeded, text, tour, tour_cmd};
 
 fn saved(tag: &str, args: &[&str]) -> Temp {
     let dir = Temp::new(tag);
@@ -16,9 +16,7 @@ fn saved(tag: &str, args: &[&str]) -> Temp {
 }
 
 fn diff(a: &str, b: &str) -> String {
-    let o = tour(&["--diff", a, b]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--diff", a, b]));
     out
 }
 

@@ -9,14 +9,8 @@ use std::process::{Command, Stdio};
 
 use procfs::testing::tool;
 
-const TOUR: &str = env!("CARGO_BIN_EXE_tour");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+use common::{TOUR, dev_build, maps_gdb, root};
 
 /// The demo crates, as scripts/sizes.sh finds them.
 fn demos() -> Vec<String> {
@@ -196,20 +190,6 @@ fn every_sample_shows_what_a_run_shows_now() {
     assert!(checked >= 10, "only {checked} samples");
 }
 
-/// The dev build of a demo, as the README's gdb lines use it.
-fn dev_build(demo: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .current_dir(root())
-        .args(["build", "--quiet", "-p", demo])
-        .status()
-        .unwrap();
-    assert!(built.success());
-    // Wherever this test binary was built: TARGET/PROFILE/tour.
-    let target = Path::new(TOUR).parent().unwrap().parent().unwrap();
-    target.join("debug").join(demo)
-}
-
 fn gdb(args: &[&str], bin: &Path) -> String {
     let gdb = tool("gdb").expect("checked by the caller");
     let o = Command::new(gdb)
@@ -293,14 +273,7 @@ fn the_gdb_scripts_last_lines_are_the_readmes() {
         return;
     }
     let brk = dev_build("brk");
-    let gdb = tool("gdb").unwrap();
-    let o = Command::new(gdb)
-        .current_dir(root())
-        .args(["-nx", "-batch", "-x", "scripts/gdb/maps.gdb"])
-        .arg(&brk)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = maps_gdb(&tool("gdb").unwrap(), &brk);
     let out = String::from_utf8_lossy(&o.stdout);
     let last: Vec<&str> = out.lines().rev().take(2).collect();
     assert_eq!(last[0], "=== the demo exited with status 0 ===", "{out}");

@@ -34,9 +34,7 @@ fn arch_i686_runs_the_32_bit_build_and_explains_its_layout() {
     if !can_run_i686() {
         return;
     }
-    let o = tour(&["--arch", "i686", "stop", "brk"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--arch", "i686", "stop", "brk"]));
     assert!(
         out.contains("$ target/i686-unknown-linux-gnu/release/stop\n"),
         "{out}"
@@ -67,9 +65,7 @@ fn three_gb_puts_the_stack_below_0xc0000000_as_in_the_seed() {
     if !can_run_i686() {
         return;
     }
-    let o = tour(&["--arch", "i686", "--3gb", "stop"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--arch", "i686", "--3gb", "stop"]));
     assert!(out.contains("$ setarch i386 --3gb target/i686-unknown-linux-gnu/release/stop"));
     assert!(out.contains("ADDR_LIMIT_3GB (setarch i386 --3gb): user space ends at 0xc0000000"));
     let stack = line_of(&out, "[stack]");
@@ -90,9 +86,7 @@ fn arch_both_shows_each_stop_twice_and_names_the_differences() {
         return;
     }
     let dir = Temp::new("both");
-    let o = tour(&["--arch", "both", "--save", dir.arg(), "stop"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--arch", "both", "--save", dir.arg(), "stop"]));
     let x86 = out.find("-- stop: stop 1 of 1").expect(&out);
     let i686 = out.find("-- stop.i686: stop 1 of 1").expect(&out);
     let diff = out.find("x86-64 vs i686 at this stop:").expect(&out);
@@ -162,15 +156,11 @@ fn unported_demos_are_named_not_failed() {
     if !can_run_i686() {
         return;
     }
-    let o = tour(&["--arch", "i686", "pie", "stop"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, err) = succeeded(&tour(&["--arch", "i686", "pie", "stop"]));
     assert!(err.contains("not ported to i686, left out: pie"), "{err}");
     assert!(out.contains("tour: 1 demo, all exited 0"), "{out}");
     // With both, it runs on x86-64 alone.
-    let o = tour(&["--arch", "both", "pie"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, err) = succeeded(&tour(&["--arch", "both", "pie"]));
     assert!(
         err.contains("not ported to i686, x86-64 only: pie"),
         "{err}"

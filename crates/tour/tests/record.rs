@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use procfs::testing::tool;
 
 mod common;
-use common::{TOUR, Temp, text, tour_cmd};
+use common::{TOUR, Temp, succeeded, text, tour_cmd};
 
 /// The tour, with COLUMNS unset: a width would change the text.
 fn tour(args: &[&str]) -> Output {
@@ -47,15 +47,11 @@ fn masked(out: &str) -> String {
 fn a_replay_prints_what_the_live_run_printed() {
     let demos = ["minimal", "stop", "brk", "mmap", "sections", "auxv", "pie"];
     let (dir, live) = saved("same", &demos);
-    let o = tour(&["--replay", dir.arg()]);
-    let (again, err) = text(&o);
-    assert!(o.status.success(), "{again}\n{err}");
+    let (again, _) = succeeded(&tour(&["--replay", dir.arg()]));
     assert_eq!(masked(&again), masked(&live));
     assert!(live.contains("7 demos, all exited 0"), "{live}");
     // With other options the same stops are shown otherwise.
-    let o = tour(&["--replay", dir.arg(), "--diagram", "brk"]);
-    let (pic, _) = text(&o);
-    assert!(o.status.success(), "{pic}");
+    let (pic, _) = succeeded(&tour(&["--replay", dir.arg(), "--diagram", "brk"]));
     assert!(pic.contains("== 1/1 brk:"), "only brk: {pic}");
     assert!(pic.contains("+ | [heap]"), "{pic}");
     let o = tour(&["--replay", dir.arg(), "--raw", "brk"]);
@@ -128,9 +124,7 @@ fn the_host_facts_come_from_the_recording() {
     assert!(live.contains("low fixed address"), "{live}");
     // On a machine where vm.mmap_min_addr is 1 MiB, 0x40000 is below it.
     rewrite(&dir.0, "host/mmap_min_addr", "1048576\n");
-    let o = tour(&["--replay", dir.arg()]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--replay", dir.arg()]));
     assert!(
         out.contains("(below vm.mmap_min_addr 1048576: needs CAP_SYS_RAWIO)"),
         "{out}"
@@ -149,9 +143,7 @@ fn the_host_facts_come_from_the_recording() {
 fn html_from_a_replay_is_html_from_the_live_run() {
     let (page, again) = (Temp::file("live", "html"), Temp::file("replayed", "html"));
     let (dir, _) = saved("html", &["--html", page.arg(), "brk", "mmap"]);
-    let o = tour(&["--replay", dir.arg(), "--html", again.arg()]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{err}");
+    let (out, err) = succeeded(&tour(&["--replay", dir.arg(), "--html", again.arg()]));
     assert_eq!(out, "", "with --html a replay writes only the file");
     assert!(
         err.starts_with(&format!("tour: wrote {}: 7 stops, ", again.arg())),
@@ -197,9 +189,7 @@ fn a_replay_reads_no_live_proc_or_sys() {
 fn a_replay_pauses_at_every_stop_without_a_process() {
     let (dir, _) = saved("pause", &["brk"]);
     // stdin is closed: the first pause reads EOF and pausing ends.
-    let o = tour(&["--replay", dir.arg(), "--pause"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--replay", dir.arg(), "--pause"]));
     assert_eq!(
         out.matches("  paused: a recorded stop of pid").count(),
         1,

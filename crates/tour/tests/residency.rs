@@ -6,12 +6,12 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use procfs::smaps;
 
 mod common;
-use common::{Live, PATIENCE, Temp, text, tour_cmd};
+use common::{Live, PATIENCE, Temp, assert_gone, text, tour_cmd};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -362,23 +362,6 @@ impl Paused {
             .take_while(char::is_ascii_digit)
             .collect();
         digits.parse().ok()
-    }
-}
-
-/// Waits until `pid` runs or stops no more (gone, or a zombie that
-/// nobody reaps).
-fn assert_gone(pid: u32, what: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    while let Ok(s) = procfs::stat::read(pid) {
-        if s.state == 'Z' || s.state == 'X' {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} {pid} left, state {}",
-            s.state
-        );
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

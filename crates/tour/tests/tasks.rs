@@ -3,7 +3,7 @@
 //! it, and the task files kept in a saved recording.
 
 mod common;
-use common::{Temp, text, tour};
+use common::{Temp, succeeded, tour};
 
 /// The hex address after `at 0x` in a `<-` line.
 fn at(line: &str) -> u64 {
@@ -18,9 +18,7 @@ fn at(line: &str) -> u64 {
 #[test]
 fn threads_shows_its_tasks_and_their_stack_pointers() {
     let dir = Temp::new("tasks");
-    let o = tour(&["--save", dir.arg(), "threads"]);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--save", dir.arg(), "threads"]));
     let stops: Vec<&str> = out.split("\n-- threads: stop ").collect();
     assert_eq!(stops.len(), 4, "{out}");
     // Stop 1: one task, not worth a line; stop 2: three, all stopped;

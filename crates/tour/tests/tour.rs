@@ -5,14 +5,15 @@
 //! tour fails instead of hanging, and are generous for a loaded machine.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use procfs::testing::tool;
 
 mod common;
-use common::{Live, PATIENCE, TOUR, text, tour, tour_cmd};
+use common::{
+    Live, PATIENCE, TOUR, assert_gone, dev_build, maps_gdb, succeeded, text, tour, tour_cmd,
+};
 
 /// The tour's output cut at each stop heading (`-- NAME: ...`); entry 0
 /// is what came before the first stop.
@@ -66,9 +67,7 @@ fn bad_option_exits_2_with_usage() {
 
 #[test]
 fn list_names_every_demo_in_lecture_order() {
-    let o = tour(&["--list"]);
-    let (out, _) = text(&o);
-    assert!(o.status.success());
+    let (out, _) = succeeded(&tour(&["--list"]));
     let names: Vec<&str> = out
         .lines()
         .filter_map(|l| l.split_whitespace().next())
@@ -377,24 +376,6 @@ fn signal(pid: u32, sig: i32) {
     );
 }
 
-/// Waits until `pid` is gone (or a zombie nobody reaps: no longer a
-/// process that runs or stops).
-fn assert_gone(pid: u32) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        match procfs::stat::read(pid) {
-            Err(_) => return,
-            Ok(s) if s.state == 'Z' || s.state == 'X' => return,
-            Ok(s) => assert!(
-                Instant::now() < deadline,
-                "pid {pid} left behind, state {}",
-                s.state
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_demo_killed_while_paused_is_reported_at_once() {
     let mut live = Live::start(&["--pause", "stop", "brk"], None);
@@ -478,7 +459,7 @@ fn a_reader_that_goes_away_ends_the_tour_quietly() {
     );
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("Broken pipe"), "stack did not run: {err}");
-    assert_gone(pid);
+    assert_gone(pid, "the demo");
 }
 
 #[test]
@@ -535,7 +516,7 @@ fn signal_to_tour_leaves_no_demo(sig: i32) {
     signal(live.child.id(), sig);
     let status = live.wait();
     assert!(!status.success(), "signal {sig}");
-    assert_gone(pid);
+    assert_gone(pid, "the demo");
 }
 
 #[test]
@@ -593,8 +574,8 @@ fn a_demo_that_hangs_is_killed_after_the_time_limit() {
     let l = live.until("neither stopped nor exited");
     assert!(l.contains("within 1 s: killed it"), "{l}");
     assert_eq!(live.wait().code(), Some(1));
-    assert_gone(pid);
-    assert_gone(sleep);
+    assert_gone(pid, "the demo");
+    assert_gone(sleep, "its sleep");
 }
 
 #[test]
@@ -603,7 +584,7 @@ fn sigterm_while_a_demo_runs_leaves_no_demo() {
     let pid = child_of(live.child.id());
     signal(live.child.id(), procfs::child::SIGTERM);
     assert!(!live.wait().success());
-    assert_gone(pid);
+    assert_gone(pid, "the demo");
 }
 
 // ---- gdb ------------------------------------------------------------------
@@ -611,28 +592,7 @@ fn sigterm_while_a_demo_runs_leaves_no_demo() {
 #[test]
 fn gdb_script_prints_mappings_at_every_stop_and_ends_normally() {
     let Some(gdb) = tool("gdb") else { return };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .current_dir(&root)
-        .args(["build", "--quiet", "-p", "brk"])
-        .status()
-        .unwrap();
-    assert!(built.success());
-    // The dev build of brk, wherever this test binary was built.
-    let target = Path::new(TOUR)
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("debug");
-    let o = Command::new(gdb)
-        .current_dir(&root)
-        .args(["-nx", "-batch", "-x", "scripts/gdb/maps.gdb"])
-        .arg(target.join("brk"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = maps_gdb(&gdb, &dev_build("brk"));
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert_eq!(

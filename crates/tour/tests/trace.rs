@@ -4,29 +4,28 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use procfs::cbuild::{c_program, release_demo, test_program};
 
 mod common;
-use common::{Live, PATIENCE, TOUR};
+use common::{Live, TOUR, Temp, assert_gone, assert_usage_error, succeeded, text, tour, tour_cmd};
 
 fn trace(args: &[&str]) -> Output {
-    Command::new(TOUR)
-        .arg("--trace")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("TOUR_TIMEOUT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the tour")
+    tour(&[&["--trace"][..], args].concat())
 }
 
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+/// Builds the C test program `name`, traces it, checks the trace's exit
+/// status and that nothing of it runs on after `check` has read the
+/// trace's stdout. None (skipped) where there is no cc.
+fn trace_c_program(name: &str, status: i32, check: impl FnOnce(&str)) {
+    let Some((bin, _dir)) = c_program(&test_program(name)) else {
+        return;
+    };
+    let o = trace(&["--", bin.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(status), "{out}");
+    check(&out);
+    procfs::cbuild::assert_none_runs(&bin);
 }
 
 /// The output cut at each step heading; entry 0 is the command line.
@@ -148,8 +147,7 @@ fn steps_limit_what_is_shown() {
     let (out, _) = text(&o);
     assert_eq!(kinds(&out), ["exec", "entry", "exit"]);
     let o = trace(&["--steps", "exec,nonsense", "--", "/bin/true"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("unknown step 'nonsense'"));
+    assert_usage_error(&o, "unknown step 'nonsense'");
 }
 
 #[test]
@@ -165,15 +163,12 @@ fn errors_exit_as_a_shell_would() {
     let o = trace(&["--", "/etc/passwd"]);
     assert_eq!(o.status.code(), Some(126), "{}", text(&o).1);
     let o = trace(&[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("--trace needs a command"));
+    assert_usage_error(&o, "--trace needs a command");
 }
 
 #[test]
 fn a_setuid_program_is_refused() {
-    let dir = procfs::cbuild::TempDir(
-        std::env::temp_dir().join(format!("tour-setuid-{}", std::process::id())),
-    );
+    let dir = Temp::new("setuid");
     std::fs::create_dir_all(&dir.0).unwrap();
     let copy = dir.0.join("true");
     std::fs::copy("/bin/true", &copy).unwrap();
@@ -191,73 +186,59 @@ fn a_setuid_program_is_refused() {
 
 #[test]
 fn a_program_killed_by_a_signal_is_reported() {
-    let Some((bin, _dir)) = c_program(&test_program("abort")) else {
-        return;
-    };
-    let o = trace(&["--", bin.to_str().unwrap()]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(128 + 6), "{out}");
-    assert!(out.contains("signal SIGABRT (6) delivered"), "{out}");
-    assert!(
-        out.contains("aborting"),
-        "the program's stdout is ours: {out}"
-    );
-    let last = *steps(&out).last().unwrap();
-    assert!(
-        last.starts_with("exit, ") && last.contains("dying (no exit_group"),
-        "{last}"
-    );
-    assert!(summary(&out).contains("killed by SIGABRT (6)"));
-    procfs::cbuild::assert_none_runs(&bin);
+    trace_c_program("abort", 128 + 6, |out| {
+        assert!(out.contains("signal SIGABRT (6) delivered"), "{out}");
+        assert!(
+            out.contains("aborting"),
+            "the program's stdout is ours: {out}"
+        );
+        let last = *steps(out).last().unwrap();
+        assert!(
+            last.starts_with("exit, ") && last.contains("dying (no exit_group"),
+            "{last}"
+        );
+        assert!(summary(out).contains("killed by SIGABRT (6)"));
+    });
 }
 
 #[test]
 fn a_forked_child_is_followed_and_labelled() {
-    let Some((bin, _dir)) = c_program(&test_program("forks")) else {
-        return;
-    };
-    let o = trace(&["--", bin.to_str().unwrap()]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}");
-    let child = id_after(&out, ": fork ");
-    let call = steps(&out)
-        .into_iter()
-        .find(|s| s.contains(&format!("pid {child} (forked), libc: mmap(NULL, 65536")))
-        .unwrap_or_else(|| panic!("the child's mmap: {out}"));
-    // Only the new line: the child's copy of the parent's layout is known.
-    assert_eq!(
-        call.lines().filter(|l| l.starts_with("+ ")).count(),
-        1,
-        "{call}"
-    );
-    assert!(
-        out.contains(&format!("pid {child} (forked): exited 3")),
-        "{out}"
-    );
-    procfs::cbuild::assert_none_runs(&bin);
+    trace_c_program("forks", 0, |out| {
+        let child = id_after(out, ": fork ");
+        let call = steps(out)
+            .into_iter()
+            .find(|s| s.contains(&format!("pid {child} (forked), libc: mmap(NULL, 65536")))
+            .unwrap_or_else(|| panic!("the child's mmap: {out}"));
+        // Only the new line: the child's copy of the parent's layout is known.
+        assert_eq!(
+            call.lines().filter(|l| l.starts_with("+ ")).count(),
+            1,
+            "{call}"
+        );
+        assert!(
+            out.contains(&format!("pid {child} (forked): exited 3")),
+            "{out}"
+        );
+    });
 }
 
 #[test]
 fn a_second_thread_is_followed() {
-    let Some((bin, _dir)) = c_program(&test_program("threads")) else {
-        return;
-    };
-    let o = trace(&["--", bin.to_str().unwrap()]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}");
-    let tid = id_after(&out, ": thread ");
-    assert!(
-        out.contains("a thread's stack (pthread_create), with a guard page below it"),
-        "{out}"
-    );
-    assert!(out.contains("guard page, PROT_NONE"), "{out}");
-    assert!(
-        steps(&out).iter().any(
-            |s| s.contains(&format!("thread {tid}, libc: mmap(")) && s.contains("malloc arena")
-        ),
-        "the thread's malloc makes an arena: {out}"
-    );
-    procfs::cbuild::assert_none_runs(&bin);
+    trace_c_program("threads", 0, |out| {
+        let tid = id_after(out, ": thread ");
+        assert!(
+            out.contains("a thread's stack (pthread_create), with a guard page below it"),
+            "{out}"
+        );
+        assert!(out.contains("guard page, PROT_NONE"), "{out}");
+        assert!(
+            steps(out)
+                .iter()
+                .any(|s| s.contains(&format!("thread {tid}, libc: mmap("))
+                    && s.contains("malloc arena")),
+            "the thread's malloc makes an arena: {out}"
+        );
+    });
 }
 
 /// The pid or tid the trace printed after `marker` (`: fork 4242:`), in
@@ -280,22 +261,6 @@ impl Live {
         let mut cmd = Command::new(TOUR);
         cmd.arg("--trace").args(args).env("NO_COLOR", "1");
         Live::spawn(cmd)
-    }
-}
-
-/// Waits until `pid` is gone (a zombie nobody reaps counts as gone).
-fn assert_gone(pid: u32) {
-    let deadline = Instant::now() + PATIENCE;
-    while let Ok(s) = procfs::stat::read(pid) {
-        if s.state == 'Z' || s.state == 'X' {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "pid {pid} left behind, state {}",
-            s.state
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -338,9 +303,9 @@ fn killed_mid_trace(sig: i32, pause: bool) {
     assert_eq!(procfs::child::raw_kill(live.child.id() as i32, sig), 0);
     let status = live.child.wait().unwrap();
     assert!(!status.success(), "signal {sig}: {status}");
-    assert_gone(sh);
+    assert_gone(sh, "the traced sh");
     if let Some(s) = sleep {
-        assert_gone(s);
+        assert_gone(s, "its sleep");
     }
 }
 
@@ -371,9 +336,7 @@ fn sigkill_while_paused_in_a_trace_leaves_nothing() {
 
 #[test]
 fn a_trace_that_hangs_meets_the_time_limit() {
-    let o = Command::new(TOUR)
-        .args(["--trace", "--", "sleep", "100"])
-        .env("NO_COLOR", "1")
+    let o = tour_cmd(&["--trace", "--", "sleep", "100"])
         .env("TOUR_TIMEOUT", "1")
         .stdin(Stdio::null())
         .output()
@@ -385,21 +348,12 @@ fn a_trace_that_hangs_meets_the_time_limit() {
 
 #[test]
 fn a_saved_trace_replays_as_it_was_shown() {
-    let dir = procfs::cbuild::TempDir(
-        std::env::temp_dir().join(format!("tour-trace-save-{}", std::process::id())),
-    );
-    let o = trace(&["--save", dir.0.to_str().unwrap(), "--", "/bin/true"]);
+    let dir = Temp::new("trace-save");
+    let o = trace(&["--save", dir.arg(), "--", "/bin/true"]);
     let (live, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{live}");
     assert!(dir.0.join("true/1/maps").is_file(), "the exec step's maps");
-    let o = Command::new(TOUR)
-        .args(["--replay", dir.0.to_str().unwrap()])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let (replayed, err) = text(&o);
-    assert!(o.status.success(), "{err}");
+    let (replayed, _) = succeeded(&tour(&["--replay", dir.arg()]));
     assert!(
         replayed.starts_with(&live),
         "live:\n{live}\nreplayed:\n{replayed}"
@@ -417,14 +371,7 @@ fn row<'a>(out: &'a str, label: &str) -> Vec<&'a str> {
 
 /// `--compare LESSON`'s output; it must succeed.
 fn compare(lesson: &str) -> String {
-    let o = Command::new(TOUR)
-        .args(["--compare", lesson])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = succeeded(&tour(&["--compare", lesson]));
     out
 }
 
@@ -485,20 +432,13 @@ fn compare_brk_and_mmap_count_the_lessons_calls() {
 
 #[test]
 fn compare_knows_its_lessons() {
-    let o = Command::new(TOUR)
-        .args(["--compare", "vdso"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("no comparison programs for 'vdso'"));
+    let o = tour(&["--compare", "vdso"]);
+    assert_usage_error(&o, "no comparison programs for 'vdso'");
 }
 
 #[test]
 fn a_trace_becomes_slides_with_html_and_svg() {
-    let dir = procfs::cbuild::TempDir(
-        std::env::temp_dir().join(format!("tour-trace-html-{}", std::process::id())),
-    );
+    let dir = Temp::new("trace-html");
     std::fs::create_dir_all(&dir.0).unwrap();
     let page = dir.0.join("trace.html");
     let pictures = dir.0.join("svg");

@@ -3,21 +3,13 @@
 //! follow where it starts, and the summaries state no false rule.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
-const TOUR: &str = env!("CARGO_BIN_EXE_tour");
+mod common;
+use common::{TOUR, assert_usage_error, succeeded, text};
 
+/// The stdout of a tour that must succeed.
 fn tour(args: &[&str]) -> String {
-    let o: Output = Command::new(TOUR)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("TOUR_TIMEOUT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the tour");
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "tour {args:?}: {out}");
-    out
+    succeeded(&common::tour(args)).0
 }
 
 fn release(demo: &str) -> String {
@@ -96,27 +88,16 @@ fn aslr_n_measures_the_spread_per_region() {
 
 #[test]
 fn building_is_said_on_stderr() {
-    let o = Command::new(TOUR)
-        .args(["stop"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
+    let (_, err) = text(&common::tour(&["stop"]));
     assert!(err.starts_with("building the demos…"), "{err}");
-    let o = Command::new(TOUR)
-        .args(["--no-build", "stop"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&o.stderr).contains("building"));
+    let (_, err) = text(&common::tour(&["--no-build", "stop"]));
+    assert!(!err.contains("building"), "{err}");
 }
 
 #[test]
 fn aslr_needs_a_number() {
-    let o = Command::new(TOUR).args(["--aslr", "0"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--aslr needs a number"));
+    let o = common::tour(&["--aslr", "0"]);
+    assert_usage_error(&o, "--aslr needs a number");
 }
 
 #[test]

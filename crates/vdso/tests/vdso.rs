@@ -3,7 +3,6 @@
 //! reads were syscalls. The ELF reader itself is also run here, on this
 //! test's own vDSO.
 
-use procfs::Event;
 use procfs::testing::*;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -207,10 +206,7 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn help_goes_to_stdout() {
-    let (end, out, err) = run(BIN, &["--help"]);
-    assert_eq!(end, Event::Exited(0));
-    assert!(out.starts_with("usage: vdso"), "{out}");
-    assert_eq!(err, "");
+    assert_help(BIN);
 }
 
 #[test]

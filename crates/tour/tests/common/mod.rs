@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -92,12 +92,78 @@ pub fn tour(args: &[&str]) -> Output {
         .expect("run the tour")
 }
 
+/// (stdout, stderr) of a tour that must have succeeded.
+pub fn succeeded(o: &Output) -> (String, String) {
+    let (out, err) = text(o);
+    assert!(o.status.success(), "{}: {out}\n{err}", o.status);
+    (out, err)
+}
+
+/// Checks a tour refused as a usage error: status 2, and stderr says
+/// `says`.
+pub fn assert_usage_error(o: &Output, says: &str) {
+    let (out, err) = text(o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains(says), "{says:?} in {err}");
+}
+
 /// (stdout, stderr).
 pub fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
+}
+
+/// Waits until `pid` runs or stops no more: gone, or a zombie that
+/// nobody reaps. `what` names it in the failure (`the demo`, `pid`).
+pub fn assert_gone(pid: u32, what: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while let Ok(s) = procfs::stat::read(pid) {
+        if s.state == 'Z' || s.state == 'X' {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} {pid} left behind, state {}",
+            s.state
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The workspace's root directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The dev build of a demo (`cargo build -p DEMO`), as the README's gdb
+/// lines and scripts/gdb/maps.gdb use it.
+pub fn dev_build(demo: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "--quiet", "-p", demo])
+        .status()
+        .unwrap();
+    assert!(built.success(), "cargo build -p {demo}");
+    // Wherever this test binary was built: TARGET/PROFILE/tour.
+    let target = Path::new(TOUR).parent().unwrap().parent().unwrap();
+    target.join("debug").join(demo)
+}
+
+/// `gdb -nx -batch -x scripts/gdb/maps.gdb BIN`, run from the root.
+pub fn maps_gdb(gdb: &Path, bin: &Path) -> Output {
+    Command::new(gdb)
+        .current_dir(root())
+        .args(["-nx", "-batch", "-x", "scripts/gdb/maps.gdb"])
+        .arg(bin)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gdb")
 }
 
 /// A path in the temporary directory, removed (with what is under it)
