@@ -2,6 +2,17 @@
 #
 #   source scripts/lib.sh          (from the workspace root)
 
+# demo_crates: the demo crates, one a line: the crates that depend on the
+# syscall crate `sys` (the tests find them so: procfs::workspace).
+demo_crates() {
+    local manifest
+    for manifest in crates/*/Cargo.toml; do
+        if grep -q '^sys = ' "$manifest"; then
+            basename "$(dirname "$manifest")"
+        fi
+    done
+}
+
 # proc_state PID: the state letter of /proc/PID/stat: R running,
 # S sleeping, T stopped, t stopped by a tracer, Z zombie, ... Fails once
 # PID is gone. The state is the field after the last ')': comm, in

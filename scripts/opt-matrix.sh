@@ -25,9 +25,7 @@ if [[ ${1:-} == -l ]]; then
 fi
 demos=("$@")
 if ((${#demos[@]} == 0)); then
-    for manifest in crates/*/Cargo.toml; do
-        grep -q '^sys = ' "$manifest" && demos+=("$(basename "$(dirname "$manifest")")")
-    done
+    mapfile -t demos < <(demo_crates)
 fi
 
 # Arguments that keep each run short and silent.

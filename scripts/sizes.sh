@@ -42,13 +42,10 @@ readonly DEMO_LIMIT=4096
 readonly DEMO_AIM=2048
 readonly PARSER_LIMIT=8192
 
+source scripts/lib.sh
+
 # A demo is a crate that depends on the syscall crate `sys`.
-demos=()
-for manifest in crates/*/Cargo.toml; do
-    if grep -q '^sys = ' "$manifest"; then
-        demos+=("$(basename "$(dirname "$manifest")")")
-    fi
-done
+mapfile -t demos < <(demo_crates)
 # Lecture order where known, then the rest.
 order=(minimal stop brk stack mmap paging mprotect cow sections fixed filemap pie auxv vdso threads guard tls)
 sorted=()
