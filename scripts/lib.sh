@@ -13,6 +13,23 @@ demo_crates() {
     done
 }
 
+# need_demo USAGE [NAME]: returns if NAME is a demo; else prints one line,
+# what is wrong and USAGE, and exits 2 (a usage error). A library crate
+# (procfs), the tour or a path is no demo. USAGE starts with the command
+# (`scripts/maps.sh DEMO ...`), which the line starts with.
+need_demo() {
+    local usage=$1 name=${2:-} all
+    if [[ -z $name ]]; then
+        echo "usage: $usage" >&2
+        exit 2
+    fi
+    all=" $(demo_crates | tr '\n' ' ')"
+    if [[ ! $name =~ ^[a-z0-9_-]+$ || $all != *" $name "* ]]; then
+        echo "${usage%% DEMO*}: no demo '$name'; the demos:$all(usage: $usage)" >&2
+        exit 2
+    fi
+}
+
 # proc_state PID: the state letter of /proc/PID/stat: R running,
 # S sleeping, T stopped, t stopped by a tracer, Z zombie, ... Fails once
 # PID is gone. The state is the field after the last ')': comm, in
