@@ -16,7 +16,8 @@ demo_crates() {
 # need_demo USAGE [NAME]: returns if NAME is a demo; else prints one line,
 # what is wrong and USAGE, and exits 2 (a usage error). A library crate
 # (procfs), the tour or a path is no demo. USAGE starts with the command
-# (`scripts/maps.sh DEMO ...`), which the line starts with.
+# (`scripts/maps.sh DEMO ...`), its words up to the first `[` or capital,
+# which the line starts with.
 need_demo() {
     local usage=$1 name=${2:-} all
     if [[ -z $name ]]; then
@@ -25,7 +26,7 @@ need_demo() {
     fi
     all=" $(demo_crates | tr '\n' ' ')"
     if [[ ! $name =~ ^[a-z0-9_-]+$ || $all != *" $name "* ]]; then
-        echo "${usage%% DEMO*}: no demo '$name'; the demos:$all(usage: $usage)" >&2
+        echo "${usage%% [[A-Z]*}: no demo '$name'; the demos:$all(usage: $usage)" >&2
         exit 2
     fi
 }

@@ -1,6 +1,7 @@
 //! The scripts a reader runs by hand, as the README shows them, on bad
 //! input and on the way out: scripts/maps.sh (no DEMO, a name that is no
 //! demo, a demo's own usage error, Ctrl-C while the demo runs),
+//! scripts/opt-matrix.sh (usage errors),
 //! scripts/samples.sh (rewrites a sample block, keeps the rest of the file
 //! and its mode, leaves no temporary file) and the cargo-make tasks that
 //! take a DEMO. Each script runs with TMPDIR set to a fresh directory, so
@@ -91,6 +92,20 @@ fn maps_sh_refuses_what_is_no_demo_in_one_line_with_exit_2() {
             );
             assert!(err.contains(" stop ") && err.contains(" brk "), "{err}");
         }
+    }
+    assert_eq!(tmp.entries(), Vec::<String>::new(), "no temporary file");
+}
+
+#[test]
+fn opt_matrix_usage_errors_are_one_line_and_exit_2() {
+    let tmp = Scratch::new("opt-usage");
+    let usage = "usage: scripts/opt-matrix.sh [-l LEVELS] [DEMO...]";
+    for args in [&["-l"][..], &["nosuchdemo"][..], &["-l", "s", "procfs"][..]] {
+        let (code, out, err) = bash("scripts/opt-matrix.sh", args, &tmp);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert_eq!(out, "", "{args:?}: nothing is built or run");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.contains(usage), "{args:?}: {err}");
     }
     assert_eq!(tmp.entries(), Vec::<String>::new(), "no temporary file");
 }
