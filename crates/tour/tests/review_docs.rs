@@ -1,7 +1,8 @@
 //! The scripts a reader runs by hand, as the README shows them, on bad
 //! input and on the way out: scripts/maps.sh (no DEMO, a name that is no
 //! demo, a demo's own usage error, Ctrl-C while the demo runs),
-//! scripts/opt-matrix.sh (usage errors),
+//! scripts/opt-matrix.sh (usage errors), scripts/gdb/maps.gdb (a program
+//! a signal kills),
 //! scripts/samples.sh (rewrites a sample block, keeps the rest of the file
 //! and its mode, leaves no temporary file) and the cargo-make tasks that
 //! take a DEMO. Each script runs with TMPDIR set to a fresh directory, so
@@ -199,6 +200,29 @@ fn maps_sh_ctrl_c_ends_the_demo_too() {
         state(demo)
     );
     assert_eq!(tmp.entries(), Vec::<String>::new(), "no temporary file");
+}
+
+#[test]
+fn maps_gdb_says_which_signal_killed_the_program() {
+    let Some(gdb) = tool("gdb") else { return };
+    // A program that dies of a signal: without $_exitsignal the loop
+    // went on to `info proc mappings` of no process, an error.
+    let o = Command::new(gdb)
+        .current_dir(root())
+        .args(["-nx", "-batch", "-x", "scripts/gdb/maps.gdb", "--args"])
+        .args(["/bin/sh", "-c", "kill -TERM $$"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        out.lines().last(),
+        Some("=== the demo was killed by signal 15 ==="),
+        "{out}{err}"
+    );
+    assert!(out.contains("=== stopped: info proc mappings ==="), "{out}");
+    assert!(!err.contains("Error"), "{err}");
 }
 
 #[test]
