@@ -24,10 +24,11 @@
 #   PT_TLS   only in tls: every other demo must have none (an empty one
 #            is 56 bytes; crates/sys/build_demo.rs, TLS_DEMOS).
 #   auxv, vdso <= 8192: the two that parse what the kernel hands over.
-#            auxv names all 40-odd AT_ types and escapes arbitrary
-#            argv/envp bytes; vdso reads an ELF dynamic symbol table with
-#            its version records, bounds-checking every read. Each is
-#            over 4096 by that parser alone (see README, "Sizes").
+#            auxv names every AT_ type of the kernel headers (about
+#            30) and escapes arbitrary argv/envp bytes; vdso reads an
+#            ELF dynamic symbol table with its version records,
+#            bounds-checking every read. Each is over 4096 by that parser
+#            alone (see README, "Sizes").
 #   paging   <= 8192: six stops, a free-memory check (sysinfo, and the
 #            cgroup v2 memory.max or v1 memory.limit_in_bytes) before
 #            anything is touched, and the kernel's own words on
