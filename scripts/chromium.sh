@@ -7,8 +7,12 @@
 #
 # --no-sandbox: as root Chromium refuses to start without it. A profile
 # of its own (--user-data-dir): as another user, without one it prints
-# nothing and exits 0. Console messages of the page appear on stderr as
-# `CONSOLE` lines (--enable-logging=stderr), among harmless dbus errors.
+# nothing and exits 0. --disable-gpu: a headless machine has none to
+# use. --disable-background-networking, --disable-component-update and
+# --no-first-run: no network traffic and no first-run setup, so that a
+# run depends only on the page. Console messages of the page appear on
+# stderr as `CONSOLE` lines (--enable-logging=stderr), among harmless
+# dbus errors.
 set -euo pipefail
 profile=$(mktemp -d "${TMPDIR:-/tmp}/mmm-chromium.XXXXXX")
 trap 'rm -rf "$profile"' EXIT

@@ -2,6 +2,35 @@
 #
 #   source scripts/lib.sh          (from the workspace root)
 
+# demo_crates: the demo crates, one a line: the crates that depend on the
+# syscall crate `sys` (the tests find them so: procfs::workspace).
+demo_crates() {
+    local manifest
+    for manifest in crates/*/Cargo.toml; do
+        if grep -q '^sys = ' "$manifest"; then
+            basename "$(dirname "$manifest")"
+        fi
+    done
+}
+
+# need_demo USAGE [NAME]: returns if NAME is a demo; else prints one line,
+# what is wrong and USAGE, and exits 2 (a usage error). A library crate
+# (procfs), the tour or a path is no demo. USAGE starts with the command
+# (`scripts/maps.sh DEMO ...`), its words up to the first `[` or capital,
+# which the line starts with.
+need_demo() {
+    local usage=$1 name=${2:-} all
+    if [[ -z $name ]]; then
+        echo "usage: $usage" >&2
+        exit 2
+    fi
+    all=" $(demo_crates | tr '\n' ' ')"
+    if [[ ! $name =~ ^[a-z0-9_-]+$ || $all != *" $name "* ]]; then
+        echo "${usage%% [[A-Z]*}: no demo '$name'; the demos:$all(usage: $usage)" >&2
+        exit 2
+    fi
+}
+
 # proc_state PID: the state letter of /proc/PID/stat: R running,
 # S sleeping, T stopped, t stopped by a tracer, Z zombie, ... Fails once
 # PID is gone. The state is the field after the last ')': comm, in

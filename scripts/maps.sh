@@ -13,16 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-if (($# < 1)); then
-    echo "usage: scripts/maps.sh DEMO [ARGS...]" >&2
-    exit 2
-fi
+need_demo "scripts/maps.sh DEMO [ARGS...]" "${1:-}"
 demo=$1
 shift
-if [[ ! -f crates/$demo/Cargo.toml ]]; then
-    echo "maps.sh: no demo '$demo' (crates/$demo)" >&2
-    exit 2
-fi
 bin="${CARGO_TARGET_DIR:-target}/release/$demo"
 "${CARGO:-cargo}" build --release --quiet -p "$demo"
 

@@ -20,20 +20,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p tour
-tour=target/release/tour
-cargo build --release --quiet $(for m in crates/*/Cargo.toml; do
-    grep -q '^sys = ' "$m" && echo "-p $(basename "$(dirname "$m")")"
-done)
+source scripts/lib.sh
+
+cargo=${CARGO:-cargo}
+"$cargo" build --release --quiet -p tour
+tour="${CARGO_TARGET_DIR:-target}/release/tour"
+# shellcheck disable=SC2046 # one -p NAME a demo
+"$cargo" build --release --quiet $(demo_crates | sed 's/^/-p /')
 
 files=("$@")
 if ((${#files[@]} == 0)); then
     mapfile -t files < <(grep -l '^<!-- sample: ' README.md crates/*/README.md)
 fi
 
+# One scratch file for the run; each README is rewritten from it in place
+# (`cat >`, not `mv`: the README keeps its owner and mode, mktemp's 0600
+# would shut other users out of it).
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 for f in "${files[@]}"; do
-    tmp=$(mktemp)
-    trap 'rm -f "$tmp"' EXIT
+    : >"$tmp"
     in_sample=0
     while IFS= read -r line; do
         if [[ $line =~ ^\<!--\ sample:\ (.*)\ --\>$ ]]; then
@@ -50,7 +56,6 @@ for f in "${files[@]}"; do
             printf '%s\n' "$line" >>"$tmp"
         fi
     done <"$f"
-    mv "$tmp" "$f"
-    trap - EXIT
+    cat "$tmp" >"$f"
     echo "samples: $f"
 done

@@ -24,10 +24,11 @@
 #   PT_TLS   only in tls: every other demo must have none (an empty one
 #            is 56 bytes; crates/sys/build_demo.rs, TLS_DEMOS).
 #   auxv, vdso <= 8192: the two that parse what the kernel hands over.
-#            auxv names all 40-odd AT_ types and escapes arbitrary
-#            argv/envp bytes; vdso reads an ELF dynamic symbol table with
-#            its version records, bounds-checking every read. Each is
-#            over 4096 by that parser alone (see README, "Sizes").
+#            auxv names every AT_ type of the kernel headers (about
+#            30) and escapes arbitrary argv/envp bytes; vdso reads an
+#            ELF dynamic symbol table with its version records,
+#            bounds-checking every read. Each is over 4096 by that parser
+#            alone (see README, "Sizes").
 #   paging   <= 8192: six stops, a free-memory check (sysinfo, and the
 #            cgroup v2 memory.max or v1 memory.limit_in_bytes) before
 #            anything is touched, and the kernel's own words on
@@ -42,13 +43,10 @@ readonly DEMO_LIMIT=4096
 readonly DEMO_AIM=2048
 readonly PARSER_LIMIT=8192
 
+source scripts/lib.sh
+
 # A demo is a crate that depends on the syscall crate `sys`.
-demos=()
-for manifest in crates/*/Cargo.toml; do
-    if grep -q '^sys = ' "$manifest"; then
-        demos+=("$(basename "$(dirname "$manifest")")")
-    fi
-done
+mapfile -t demos < <(demo_crates)
 # Lecture order where known, then the rest.
 order=(minimal stop brk stack mmap paging mprotect cow sections fixed filemap pie auxv vdso threads guard tls)
 sorted=()
