@@ -68,8 +68,11 @@ fn newest(dir: &Path) -> Option<std::time::SystemTime> {
 
 /// A demo's release binary in the target directory of this workspace,
 /// built first (`cargo build --release -p NAME`) unless it is newer than
-/// the sources of the demo, of `sys` and the linker script. (So a test
-/// run as another user, who may not write to target/, finds it built.)
+/// what the binary is made of: the demo's and `sys`'s sources and
+/// manifests, `sys`'s build script with its list of unported demos, and
+/// the linker script. Tests and READMEs do not count: cargo does not
+/// touch a binary that they do not change. (So a test run as another
+/// user, who may not write to target/, finds it built.)
 pub fn release_demo(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -77,9 +80,15 @@ pub fn release_demo(name: &str) -> PathBuf {
         .unwrap_or_else(|| root.join("target"));
     let bin = target.join("release").join(name);
     let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let demo = root.join("crates").join(name);
+    let sys = root.join("crates/sys");
     let sources = [
-        root.join("crates").join(name),
-        root.join("crates/sys"),
+        demo.join("src"),
+        demo.join("Cargo.toml"),
+        sys.join("src"),
+        sys.join("Cargo.toml"),
+        sys.join("build_demo.rs"),
+        sys.join("not-on-i686.txt"),
         root.join("linker.ld"),
     ];
     let newest_source = sources

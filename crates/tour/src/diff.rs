@@ -58,7 +58,10 @@ impl Line {
             let how = match (self.merged, b.start != self.now.start) {
                 (true, true) => " below: a new mapping merged into it",
                 (true, false) => " above: a new mapping merged into it",
-                (false, true) if b.end == self.now.end => " (grew down)",
+                (false, true) if b.end == self.now.end && self.now.size() > b.size() => {
+                    " (grew down)"
+                }
+                (false, true) if b.end == self.now.end => " (its start moved up)",
                 _ => "",
             };
             parts.push(format!(
@@ -237,6 +240,12 @@ mod tests {
         let lines = diff(Some(&a), &b);
         assert_eq!(marks(&lines), "      ~ ");
         assert_eq!(lines[6].delta(), "132 KiB -> 392 KiB, +260 KiB (grew down)");
+        // The other way (the front of a line unmapped) is no growth.
+        let back = diff(Some(&b), &a);
+        assert_eq!(
+            back[6].delta(),
+            "392 KiB -> 132 KiB, -260 KiB (its start moved up)"
+        );
     }
 
     #[test]

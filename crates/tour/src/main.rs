@@ -447,6 +447,9 @@ fn main() -> ExitCode {
         }
         if !x86_wanted {
             chosen.retain(|d| ported(d));
+            if chosen.is_empty() {
+                return usage_error("no demo to run for i686: --arch both runs them on x86-64");
+            }
         }
         let names: Vec<&str> = chosen
             .iter()
@@ -712,6 +715,11 @@ fn replay(cli: &Cli, dir: &Path) -> ExitCode {
         if !run.ok() {
             failed.push(&run.name);
         }
+    }
+    // A traced program is no demo: its live run ends with the trace's own
+    // last line, and so does its replay.
+    if runs.iter().all(|r| r.files.contains_key("trace")) {
+        return status(&failed);
     }
     let missing: Vec<&str> = rec.missing.iter().map(String::as_str).collect();
     finish(term.out(), runs.len(), &missing, &failed)

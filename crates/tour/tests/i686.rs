@@ -159,6 +159,15 @@ fn unported_demos_are_named_not_failed() {
     let (out, err) = succeeded(&tour(&["--arch", "i686", "pie", "stop"]));
     assert!(err.contains("not ported to i686, left out: pie"), "{err}");
     assert!(out.contains("tour: 1 demo, all exited 0"), "{out}");
+    // Nothing left to run is a usage error, not "0 demos, all exited 0".
+    let o = tour(&["--arch", "i686", "pie"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("error: no demo to run for i686: --arch both"),
+        "{err}"
+    );
+    assert!(!out.contains("0 demos"), "{out}");
     // With both, it runs on x86-64 alone.
     let (out, err) = succeeded(&tour(&["--arch", "both", "pie"]));
     assert!(

@@ -119,6 +119,14 @@ fn rewrite(dir: &Path, file: &str, content: &str) {
 }
 
 #[test]
+fn a_trace_replays_as_it_ran() {
+    let (dir, live) = saved("trace", &["--trace", "/bin/true"]);
+    let (again, _) = succeeded(&tour(&["--replay", dir.arg()]));
+    assert!(live.contains("== trace: /bin/true: exited 0"), "{live}");
+    assert_eq!(again, live);
+}
+
+#[test]
 fn the_host_facts_come_from_the_recording() {
     let (dir, live) = saved("host", &["fixed"]);
     assert!(live.contains("low fixed address"), "{live}");
