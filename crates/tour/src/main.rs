@@ -103,8 +103,12 @@ with NO_COLOR set.";
 /// Exit status for bad arguments (as the demos use).
 const EXIT_USAGE: u8 = 2;
 
+/// What a usage error ends with: the forms are in `--help`.
+const USAGE_HINT: &str =
+    "usage: cargo tour [OPTIONS] [DEMO...] (--help for the options and the other forms)";
+
 fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}\n{USAGE}");
+    eprintln!("error: {msg}\n{USAGE_HINT}");
     ExitCode::from(EXIT_USAGE)
 }
 

@@ -63,6 +63,12 @@ fn bad_option_exits_2_with_usage() {
         err.starts_with("error: unknown option '--frobnicate'\nusage: cargo tour"),
         "{err}"
     );
+    // Two lines: the problem and a hint, not the whole usage.
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.ends_with("(--help for the options and the other forms)\n"),
+        "{err}"
+    );
 }
 
 #[test]
