@@ -41,12 +41,12 @@
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
-use sys::out::{STDERR, STDOUT};
+use sys::out::STDERR;
 use sys::signal::{
     SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SIGSEGV, SIGUSR1, Sigaction, Siginfo, SignalStack,
 };
 use sys::{
-    Args, Cli, Line, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ,
+    Args, Cli, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ,
     PROT_WRITE, RLIMIT_STACK, Rlimit,
 };
 
@@ -113,7 +113,7 @@ fn main(args: Args) {
         // calls rt_sigreturn.
         unsafe { sys::signal::rt_sigaction(sig, &act) }.or_exit("rt_sigaction");
     }
-    show("altstack mmap ", alt);
+    sys::show_at("altstack mmap ", alt);
     say("guard: handlers set\n");
     sys::narrate_stop(quiet).or_exit("kill");
 
@@ -169,28 +169,18 @@ extern "C" fn on_signal(sig: i32, info: *const Siginfo, uc: *mut u8) {
         // the kernel passes as the third argument: the word below it.
         // SAFETY: `uc` points into the frame the kernel just wrote.
         let ret = unsafe { (uc as *const usize).sub(1).read() };
-        show("restorer .text ", ret);
+        sys::show_at("restorer .text ", ret);
         say("guard: in SIGUSR1's handler\n");
         sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
         return;
     }
     // SAFETY: the kernel passes a valid siginfo to a SA_SIGINFO handler.
     let addr = unsafe { (*info).si_addr };
-    show("si_addr fault ", addr);
-    show("sp mmap ", sys::arch::stack_pointer());
+    sys::show_at("si_addr fault ", addr);
+    sys::show_at("sp mmap ", sys::arch::stack_pointer());
     say("guard: SIGSEGV: [stack] hit RLIMIT_STACK or the guard gap\n");
     sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
     sys::exit(0)
-}
-
-/// One `NAME PLACE 0xADDR` line on stdout; `what` is `"NAME PLACE "`.
-#[inline(never)]
-fn show(what: &str, addr: usize) {
-    Line::new(STDOUT)
-        .str(what)
-        .hex(addr as u64)
-        .str("\n")
-        .write();
 }
 
 fn say(text: &str) {
