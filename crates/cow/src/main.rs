@@ -80,7 +80,7 @@ fn main(args: Args) {
                 .write();
         }
         if read(page) != PARENT {
-            sys::exit(1);
+            fail(b"cow: the parent's page changed\n");
         }
         sys::narrate_stop(q).or_exit("kill");
         status = resume(child);
@@ -90,10 +90,16 @@ fn main(args: Args) {
         status = resume(child);
     }
     if status != Status::Exited(0) {
-        let _ = sys::write(STDERR, b"cow: child failed\n");
-        sys::exit(1);
+        fail(b"cow: child failed\n");
     }
     sys::say_at(q, "cow: reaped; ours intact at ", page);
+}
+
+/// Status 1 with one line: what copy-on-write should have kept did not.
+#[cold]
+fn fail(text: &[u8]) -> ! {
+    let _ = sys::write(STDERR, text);
+    sys::exit(1)
 }
 
 /// Continues the stopped child and waits for its next stop or its end.

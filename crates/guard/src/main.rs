@@ -20,7 +20,10 @@
 //!    write faults: SIGSEGV, `si_addr` within the page below [stack]. The
 //!    main stack has no room for a signal frame, so the handler runs on
 //!    the alternate one (SA_ONSTACK; its `sp` is in that line), stops,
-//!    and exits 0: it cannot return, the write would fault again.
+//!    and exits 0: it cannot return, the write would fault again. A KIB
+//!    under the size [stack] has from exec (about 132 KiB) leaves it no
+//!    room: it stays as it is, and the first page below it faults. A KIB
+//!    whose bytes do not fit in a word is a usage error.
 //!
 //! Apart from the limit, [stack] never grows closer than the stack guard
 //! gap to an accessible mapping below it: `stack_guard_gap`, a boot
@@ -41,12 +44,12 @@
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
-use sys::out::{STDERR, STDOUT};
+use sys::out::STDERR;
 use sys::signal::{
     SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SIGSEGV, SIGUSR1, Sigaction, Siginfo, SignalStack,
 };
 use sys::{
-    Args, Cli, Line, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ,
+    Args, Cli, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_READ,
     PROT_WRITE, RLIMIT_STACK, Rlimit,
 };
 
@@ -54,6 +57,8 @@ const USAGE: &str = "usage: guard [-q] [--neighbour] [KIB]\n";
 
 /// RLIMIT_STACK in KiB, as `ulimit -s` counts it.
 const DEFAULT_LIMIT_KIB: usize = 256;
+/// The largest KIB whose size in bytes fits in a word.
+const MAX_LIMIT_KIB: usize = usize::MAX >> 10;
 /// The alternate signal stack: room for a few frames with the CPU's
 /// extended state (AT_MINSIGSTKSZ is about 3 KiB with AVX-512).
 const ALTSTACK_SIZE: usize = 32 * 1024;
@@ -77,6 +82,11 @@ fn main(args: Args) {
         match arg {
             _ if sys::args::same(arg, b"--neighbour") => neighbour = true,
             _ => kib = cli.number(arg),
+        }
+        // More would not fit in a word as bytes: the shift below would
+        // drop its high bits and set some other limit.
+        if kib > MAX_LIMIT_KIB {
+            cli.usage_error("KIB is too big: '", arg);
         }
     }
     let limit = kib << 10;
@@ -113,7 +123,7 @@ fn main(args: Args) {
         // calls rt_sigreturn.
         unsafe { sys::signal::rt_sigaction(sig, &act) }.or_exit("rt_sigaction");
     }
-    show("altstack mmap ", alt);
+    sys::show_at("altstack mmap ", alt);
     say("guard: handlers set\n");
     sys::narrate_stop(quiet).or_exit("kill");
 
@@ -127,7 +137,7 @@ fn main(args: Args) {
     sys::prlimit64_set(RLIMIT_STACK, &new).or_exit("prlimit64");
     if neighbour {
         let sp = sys::arch::stack_pointer() & !(PAGE_SIZE - 1);
-        let at = sp - (limit - SHORT_OF_LIMIT) - STACK_GUARD_GAP - PAGE_SIZE;
+        let at = sp - limit.saturating_sub(SHORT_OF_LIMIT) - STACK_GUARD_GAP - PAGE_SIZE;
         // SAFETY: MAP_FIXED_NOREPLACE fails rather than replace anything.
         unsafe {
             sys::mmap(
@@ -169,28 +179,18 @@ extern "C" fn on_signal(sig: i32, info: *const Siginfo, uc: *mut u8) {
         // the kernel passes as the third argument: the word below it.
         // SAFETY: `uc` points into the frame the kernel just wrote.
         let ret = unsafe { (uc as *const usize).sub(1).read() };
-        show("restorer .text ", ret);
+        sys::show_at("restorer .text ", ret);
         say("guard: in SIGUSR1's handler\n");
         sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
         return;
     }
     // SAFETY: the kernel passes a valid siginfo to a SA_SIGINFO handler.
     let addr = unsafe { (*info).si_addr };
-    show("si_addr fault ", addr);
-    show("sp mmap ", sys::arch::stack_pointer());
+    sys::show_at("si_addr fault ", addr);
+    sys::show_at("sp mmap ", sys::arch::stack_pointer());
     say("guard: SIGSEGV: [stack] hit RLIMIT_STACK or the guard gap\n");
     sys::narrate_stop(!LOUD.load(Ordering::Relaxed)).or_exit("kill");
     sys::exit(0)
-}
-
-/// One `NAME PLACE 0xADDR` line on stdout; `what` is `"NAME PLACE "`.
-#[inline(never)]
-fn show(what: &str, addr: usize) {
-    Line::new(STDOUT)
-        .str(what)
-        .hex(addr as u64)
-        .str("\n")
-        .write();
 }
 
 fn say(text: &str) {

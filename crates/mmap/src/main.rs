@@ -4,8 +4,8 @@
 //!
 //! What to look for in `cat /proc/PID/maps`:
 //!
-//! 1. First stop: the program, [stack], [vvar], [vdso]: no line without
-//!    a name yet.
+//! 1. First stop: the program, [stack], [vvar], [vvar_vclock] (Linux
+//!    6.13 on), [vdso]: no line without a name yet.
 //! 2. After `mmap(512 MiB)`: a new `rw-p` line with no name (anonymous
 //!    memory, inode 0), 512 MiB long, below [vvar]. The kernel hands out
 //!    addresses top-down, from below the mmap base (under the stack and

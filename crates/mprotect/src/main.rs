@@ -17,8 +17,8 @@
 //!
 //! `mprotect [-q]`. With `-q`, strace shows exactly `execve`, `mmap`,
 //! `getpid`, `kill`, `mprotect`, `getpid`, `kill`, `mprotect`, `getpid`,
-//! `kill`, `munmap`, `mmap`, `getpid`, `kill`, `mprotect`, `getpid`,
-//! `write` (the number, on stdout), `getpid`, `kill`, `exit`.
+//! `kill`, `munmap`, `mmap`, `getpid`, `kill`, `mprotect`, `write` (the
+//! number, on stdout), `getpid`, `kill`, `exit`.
 #![no_std]
 #![no_main]
 

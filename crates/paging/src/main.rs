@@ -99,10 +99,12 @@ fn main(args: Args) {
     if let Some(extra) = cli.next() {
         cli.reject(extra);
     }
-    let size = cli.size(arg).next_multiple_of(PAGE_SIZE);
-    if size == 0 {
-        cli.usage_error("not a size above 0: '", arg);
-    }
+    let size = match cli.size(arg).checked_next_multiple_of(PAGE_SIZE) {
+        Some(0) => cli.usage_error("not a size above 0: '", arg),
+        Some(size) => size,
+        // Within a page of 2^64: rounding up to whole pages overflows.
+        None => cli.usage_error("too big to round up to whole pages: '", arg),
+    };
     let q = cli.quiet;
     let populated = (size / 4).next_multiple_of(PAGE_SIZE);
     let mut buf = [0u8; FILE_BUF];

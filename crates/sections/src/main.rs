@@ -30,8 +30,8 @@
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use sys::args::same;
-use sys::out::{STDERR, STDOUT};
-use sys::{Args, Cli, Line, OrExit, PAGE_SIZE};
+use sys::out::STDERR;
+use sys::{Args, Cli, OrExit, PAGE_SIZE};
 
 const USAGE: &str = "usage: sections [-q] [--array] [--data-string]
 Prints NAME PLACE ADDRESS of an object in each place, then stops.
@@ -108,21 +108,21 @@ fn main(args: Args) {
         core::slice::from_raw_parts(p, CONST_STR.len())
     };
 
-    show("const_str .rodata ", black_box(CONST_STR.as_ptr()) as usize);
-    show("sections::main .text ", main as fn(Args) as usize);
+    sys::show_at("const_str .rodata ", black_box(CONST_STR.as_ptr()) as usize);
+    sys::show_at("sections::main .text ", main as fn(Args) as usize);
     if data_string {
-        show("data_str .data ", data_str.as_ptr() as usize);
+        sys::show_at("data_str .data ", data_str.as_ptr() as usize);
     }
-    show("global_var .data ", &raw const GLOBAL_VAR as usize);
-    show("uninit_var .bss ", &raw const UNINIT_VAR as usize);
+    sys::show_at("global_var .data ", &raw const GLOBAL_VAR as usize);
+    sys::show_at("uninit_var .bss ", &raw const UNINIT_VAR as usize);
     if array {
         let first = &raw const ARRAY as usize;
-        show("array[0] .bss ", first);
-        show("array[9] .bss ", first + 9 * size_of::<AtomicU32>());
+        sys::show_at("array[0] .bss ", first);
+        sys::show_at("array[9] .bss ", first + 9 * size_of::<AtomicU32>());
     }
-    show("heap_var heap ", heap);
-    show("mmap_var mmap ", mapped);
-    show(
+    sys::show_at("heap_var heap ", heap);
+    sys::show_at("mmap_var mmap ", mapped);
+    sys::show_at(
         "local_var stack ",
         black_box(&local_var) as *const u64 as usize,
     );
@@ -135,15 +135,4 @@ fn main(args: Args) {
         }
     }
     sys::narrate_stop(cli.quiet).or_exit("kill");
-}
-
-/// One line of the lesson's data, `NAME PLACE 0xADDRESS`, on stdout;
-/// `what` is `"NAME PLACE "`. Not inlined: one copy for nine lines.
-#[inline(never)]
-fn show(what: &str, addr: usize) {
-    Line::new(STDOUT)
-        .str(what)
-        .hex(addr as u64)
-        .str("\n")
-        .write();
 }

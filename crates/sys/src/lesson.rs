@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::calls::{SIGSTOP, getpid, kill};
 use crate::errno::Errno;
-use crate::out::{Line, STDERR};
+use crate::out::{Line, STDERR, STDOUT};
 
 /// `kill(getpid(), SIGSTOP)`: stop this process, and only this one.
 ///
@@ -62,10 +62,17 @@ pub fn say(quiet: bool, text: &str) {
 #[inline(never)]
 pub fn say_at(quiet: bool, text: &str, addr: usize) {
     if !quiet {
-        Line::new(STDERR)
-            .str(text)
-            .hex(addr as u64)
-            .str("\n")
-            .write();
+        line_at(STDERR, text, addr);
     }
+}
+
+/// `NAME PLACE 0xADDR` on stdout, `-q` or not: one line of a demo's
+/// data, which its tests read (`text` is `"NAME PLACE "`).
+#[inline(never)]
+pub fn show_at(text: &str, addr: usize) {
+    line_at(STDOUT, text, addr);
+}
+
+fn line_at(fd: usize, text: &str, addr: usize) {
+    Line::new(fd).str(text).hex(addr as u64).str("\n").write();
 }

@@ -55,7 +55,7 @@ pub mod thread;
 pub use args::{Args, Cli};
 pub use calls::*;
 pub use errno::{Errno, OrExit};
-pub use lesson::{narrate_stop, say, say_at, stop_self};
+pub use lesson::{narrate_stop, say, say_at, show_at, stop_self};
 pub use mm::*;
 pub use out::Line;
 pub use process::*;

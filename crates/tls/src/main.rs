@@ -56,6 +56,15 @@ const PT_TLS: u32 = 7;
 const TCB_SIZE: usize = 64;
 /// The second thread's stack, with its TLS block at the top.
 const STACK_SIZE: usize = 64 * 1024;
+/// A stack pointer is 16-byte aligned at a call (System V x86-64 psABI,
+/// "The Stack Frame").
+const STACK_ALIGN: usize = 16;
+/// What `clone_thread` keeps above the new stack top: the function and
+/// its argument, a word each (`sys::thread::clone_thread`).
+const CLONE_WORDS: usize = 2 * size_of::<usize>();
+/// What the second thread adds to its COUNTER: 42 + 100 = 142 there,
+/// while the main thread's stays 43.
+const THREAD_ADDS: u64 = 100;
 
 /// The thread control block, at the thread pointer.
 #[repr(C)]
@@ -156,9 +165,9 @@ fn lay_out(tls: &Phdr, tp: usize) {
 fn second_thread(tls: &Phdr, base: usize, quiet: bool) {
     let tp = (base + STACK_SIZE - TCB_SIZE) & !(align(tls) - 1);
     lay_out(tls, tp);
-    // The stack starts below the block, 16-byte aligned, with room for the
-    // two words clone_thread puts there.
-    let stack_top = (tp - block_size(tls) - 16) & !15;
+    // The stack starts below the block, aligned, with room for the two
+    // words clone_thread puts there.
+    let stack_top = (tp - block_size(tls) - CLONE_WORDS) & !(STACK_ALIGN - 1);
     // SAFETY: lay_out wrote the control block at `tp`; [heap] stays.
     let tcb = unsafe { &*(tp as *const Tcb) };
     // SAFETY: the memory is ours and used by nothing else until the
@@ -174,7 +183,7 @@ fn second_thread(tls: &Phdr, base: usize, quiet: bool) {
 
 /// The second thread: its own COUNTER, from the same image.
 extern "C" fn thread(_: usize) -> usize {
-    COUNTER::set(COUNTER::get() + 100);
+    COUNTER::set(COUNTER::get() + THREAD_ADDS);
     show(
         "t1.COUNTER",
         Some(COUNTER::get()),

@@ -102,6 +102,10 @@ const STB_GLOBAL: usize = 1;
 const STB_WEAK: usize = 2;
 const STT_FUNC: usize = 2;
 const SHN_UNDEF: usize = 0;
+/// `st_info` holds the binding in its high 4 bits and the type in its
+/// low 4 (`ELF64_ST_BIND`, `ELF64_ST_TYPE` in elf.h; the same for Elf32).
+const ST_BIND_SHIFT: usize = 4;
+const ST_TYPE_MASK: usize = 0xf;
 
 /// `.gnu.version` (DT_VERSYM): one 2-byte entry per symbol; the low 15
 /// bits are a version index, the top bit marks a hidden symbol (still
@@ -316,8 +320,8 @@ impl Image {
         for i in 0..self.symbols {
             let sym = add(self.symtab, i * SYM_SIZE)?;
             let info = self.read(sym, ST_INFO, 1);
-            let binding = info >> 4;
-            if info & 0xf == STT_FUNC
+            let binding = info >> ST_BIND_SHIFT;
+            if info & ST_TYPE_MASK == STT_FUNC
                 && (binding == STB_GLOBAL || binding == STB_WEAK)
                 && self.read(sym, ST_SHNDX, 2) != SHN_UNDEF
                 && self.string_is(self.read(sym, ST_NAME, 4), name)
