@@ -184,3 +184,14 @@ fn linked_as_a_static_w_xor_x_executable() {
     let elf = assert_static_exec(BIN);
     assert_eq!(elf.segments(procfs::elf::PT_TLS).count(), 0, "no PT_TLS");
 }
+
+#[test]
+fn help_prints_the_usage_on_stdout_and_exits_0() {
+    assert_help(BIN);
+}
+
+#[test]
+fn a_kib_whose_bytes_overflow_a_word_is_a_usage_error() {
+    // 2^54 KiB is 2^64 bytes: shifted, it would wrap to a limit of 0.
+    assert_usage_error(BIN, &["-q", "18014398509481984"], "KIB is too big");
+}

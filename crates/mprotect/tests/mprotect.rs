@@ -101,3 +101,8 @@ fn a_refused_mapping_is_enomem_with_status_1() {
 fn linked_as_a_static_w_xor_x_executable() {
     assert_static_exec(BIN);
 }
+
+#[test]
+fn help_prints_the_usage_on_stdout_and_exits_0() {
+    assert_help(BIN);
+}

@@ -285,3 +285,24 @@ fn a_cgroup_v2_memory_max_is_checked_before_anything_is_touched() {
 fn a_cgroup_v1_memory_limit_is_checked_before_anything_is_touched() {
     check_cgroup_limit(&V1);
 }
+
+#[test]
+fn help_prints_the_usage_on_stdout_and_exits_0() {
+    assert_help(BIN);
+}
+
+#[test]
+fn a_size_that_overflows_when_rounded_up_to_pages_is_named_so() {
+    // Rounded up to a page, 2^64 - 1 wrapped around to 0, and the demo
+    // called it "not a size above 0".
+    assert_usage_error(
+        BIN,
+        &["18446744073709551615"],
+        "too big to round up to whole pages: '18446744073709551615'",
+    );
+    // The largest page-aligned size rounds to itself: no usage error, it
+    // is refused for want of memory (status 1).
+    let (end, out, err) = run(BIN, &["-q", "18446744073709547520"]);
+    assert_eq!((end, out.as_str()), (Event::Exited(1), ""), "{err}");
+    assert_eq!(err, "paging: more than free RAM: ENOMEM\n");
+}

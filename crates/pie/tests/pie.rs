@@ -237,3 +237,8 @@ fn bad_arguments_exit_2() {
     assert_usage_error(BIN, &["-x"], "unknown option '-x'");
     assert_usage_error(BIN, &["extra"], "unexpected argument 'extra'");
 }
+
+#[test]
+fn help_prints_the_usage_on_stdout_and_exits_0() {
+    assert_help(BIN);
+}

@@ -202,14 +202,20 @@ pub fn assert_usage_error(bin: &str, args: &[&str], names: &str) {
     assert!(lines[1].starts_with("usage: "), "{err:?}");
 }
 
-/// Checks `bin --help`: status 0, the usage on stdout (starting
-/// `usage: NAME`, the binary's file name), nothing on stderr.
+/// Checks `bin --help`, `bin -h` and `bin -q --help`: status 0, no stop
+/// ([`run`] fails on one), the usage on stdout (starting `usage: NAME
+/// [-q]`, NAME the binary's file name), nothing on stderr.
 pub fn assert_help(bin: &str) {
-    let (end, out, err) = run(bin, &["--help"]);
     let name = Path::new(bin).file_name().unwrap().to_string_lossy();
-    assert_eq!(end, Event::Exited(0), "{bin} --help: {err}");
-    assert!(out.starts_with(&format!("usage: {name}")), "{out}");
-    assert_eq!(err, "", "{bin} --help: nothing on stderr");
+    for args in [&["--help"][..], &["-h"], &["-q", "--help"]] {
+        let (end, out, err) = run(bin, args);
+        assert_eq!(end, Event::Exited(0), "{bin} {args:?}: {err}");
+        assert!(
+            out.starts_with(&format!("usage: {name} [-q]")),
+            "{args:?}: {out:?}"
+        );
+        assert_eq!(err, "", "{bin} {args:?}: nothing on stderr");
+    }
 }
 
 /// The program's own mappings (those backed by `bin`).

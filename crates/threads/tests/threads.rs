@@ -205,3 +205,8 @@ fn linked_as_a_static_w_xor_x_executable() {
     let elf = assert_static_exec(BIN);
     assert_eq!(elf.segments(procfs::elf::PT_TLS).count(), 0, "no PT_TLS");
 }
+
+#[test]
+fn help_prints_the_usage_on_stdout_and_exits_0() {
+    assert_help(BIN);
+}

@@ -199,3 +199,8 @@ fn bad_arguments_exit_2() {
     assert_usage_error(BIN, &["--thread"], "unknown option '--thread'");
     assert_usage_error(BIN, &["2"], "unexpected argument '2'");
 }
+
+#[test]
+fn help_prints_the_usage_on_stdout_and_exits_0() {
+    assert_help(BIN);
+}
