@@ -46,8 +46,9 @@
 
 use core::ptr::{read_volatile, write_volatile};
 use sys::{
-    Args, Cli, HUGE_PAGE_SIZE, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS,
+    Args, Cli, HUGE_PAGE_SIZE, Line, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS,
     MAP_POPULATE, MAP_PRIVATE, O_CLOEXEC, O_RDONLY, OrExit, PAGE_SIZE, PROT_READ, PROT_WRITE,
+    out::STDERR,
 };
 
 const USAGE: &str = "usage: paging [-q] [SIZE]
@@ -74,19 +75,24 @@ const CGROUP: &[u8] = b"/proc/self/cgroup\0";
 /// (Documentation/admin-guide/cgroup-v2.rst; cgroup-v1/memory.rst). A
 /// machine may have both: here the memory controller is v1, the other
 /// line `0::/`.
-const CGROUP_V2: Cgroup = (
-    b"0::/",
-    b"/sys/fs/cgroup\0",
-    b"memory.max\0",
-    b"memory.current\0",
-);
-const CGROUP_V1: Cgroup = (
-    b":memory:/",
-    b"/sys/fs/cgroup/memory\0",
-    b"memory.limit_in_bytes\0",
-    b"memory.usage_in_bytes\0",
-);
-type Cgroup = (&'static [u8], &'static [u8], &'static [u8], &'static [u8]);
+const CGROUP_V2: Cgroup = Cgroup {
+    line: b"0::/",
+    mount: b"/sys/fs/cgroup\0",
+    limit: b"memory.max\0",
+    usage: b"memory.current\0",
+};
+const CGROUP_V1: Cgroup = Cgroup {
+    line: b":memory:/",
+    mount: b"/sys/fs/cgroup/memory\0",
+    limit: b"memory.limit_in_bytes\0",
+    usage: b"memory.usage_in_bytes\0",
+};
+struct Cgroup {
+    line: &'static [u8],
+    mount: &'static [u8],
+    limit: &'static [u8],
+    usage: &'static [u8],
+}
 /// /proc/vmstat, the longest file read, has about 180 lines (4 KiB on
 /// Linux 6.18).
 const FILE_BUF: usize = 16 << 10;
@@ -117,7 +123,10 @@ fn main(args: Args) {
             .min(cgroup_room(&mut buf, false))
             .min(cgroup_room(&mut buf, true))
     {
-        sys::say(false, "paging: more than free RAM: ENOMEM\n");
+        sys::say(
+            false,
+            "paging: more than free memory or the cgroup allows: ENOMEM\n",
+        );
         sys::exit(1);
     }
 
@@ -191,15 +200,20 @@ fn main(args: Args) {
 /// is no limit (v2 says `max`) or no such cgroup.
 #[inline(never)]
 fn cgroup_room(buf: &mut [u8], v1: bool) -> u64 {
-    let (key, mount, limit, usage) = if v1 { CGROUP_V1 } else { CGROUP_V2 };
+    let Cgroup {
+        line,
+        mount,
+        limit,
+        usage,
+    } = if v1 { CGROUP_V1 } else { CGROUP_V2 };
     let n = read(CGROUP, buf).len();
     let text = buf.get_mut(..n).unwrap_or_default();
-    let Some(at) = find(text, key) else {
+    let Some(at) = find(text, line) else {
         return u64::MAX;
     };
     // `…:/PATH\n` becomes `…./PATH\0`: the cgroup's directory, relative
     // to the mount (`./` for the root cgroup).
-    let path = text.get_mut(at + key.len() - 2..).unwrap_or_default();
+    let path = text.get_mut(at + line.len() - 2..).unwrap_or_default();
     let Some(end) = path.iter().position(|&b| b == b'\n') else {
         return u64::MAX;
     };
@@ -228,14 +242,13 @@ fn cgroup_room(buf: &mut [u8], v1: bool) -> u64 {
 /// first letter of the choice in brackets, 0 if there is none.
 fn thp_mode(q: bool, label: &str, path: &[u8], buf: &mut [u8]) -> u8 {
     let text = read(path, buf);
-    let chosen = text.iter().position(|&b| b == b'[');
-    if let Some(at) = chosen {
-        sys::say(q, label);
-        // SAFETY: only ever written out again, byte for byte.
-        sys::say(q, unsafe { core::str::from_utf8_unchecked(text) });
-        return text.get(at + 1).copied().unwrap_or(0);
+    let Some(at) = text.iter().position(|&b| b == b'[') else {
+        return 0;
+    };
+    if !q {
+        Line::new(STDERR).str(label).bytes(text).write();
     }
-    0
+    text.get(at + 1).copied().unwrap_or(0)
 }
 
 /// The decimal number at the start of `text`, if it starts with one.
