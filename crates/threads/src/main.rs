@@ -41,7 +41,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use sys::out::STDOUT;
+use sys::out::{STDERR, STDOUT};
 use sys::thread::{CLONE_THREAD_FLAGS, clone_thread, futex_wake, wait_while};
 use sys::{
     Args, Cli, Line, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, OrExit, PAGE_SIZE, PROT_NONE,
@@ -119,11 +119,16 @@ fn main(args: Args) {
             .str("\n")
             .write();
     }
-    sys::say(
-        quiet,
-        "threads: N+1 tasks, all stopped by one SIGSTOP (group stop)\n  \
-         thread stacks are unnamed: maps names only the main [stack] (since 4.5)\n",
-    );
+    if !quiet {
+        Line::new(STDERR)
+            .str("threads: ")
+            .dec(n as u64 + 1)
+            .str(
+                " tasks, all stopped by one SIGSTOP (group stop)\n  \
+                  thread stacks are unnamed: maps names only the main [stack] (since 4.5)\n",
+            )
+            .write();
+    }
     sys::narrate_stop(quiet).or_exit("kill");
 
     WAIT.store(0, Ordering::Release);

@@ -154,7 +154,7 @@ fn the_narration_names_the_tasks() {
         &w,
         &[
             "1 task",
-            "N+1 tasks, all stopped",
+            "threads: 3 tasks, all stopped",
             "stacks unmapped",
             "[stop 3]",
         ],

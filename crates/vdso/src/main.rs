@@ -156,7 +156,7 @@ fn find_clock_gettime(base: Option<usize>) -> Option<ClockGettime> {
     let Some(base) = base else {
         say(
             STDOUT,
-            b"vdso: none, auxv has no AT_SYSINFO_EHDR: using the syscall\n",
+            b"vdso: none (no AT_SYSINFO_EHDR in auxv, or --no-vdso): using the syscall\n",
         );
         return None;
     };
