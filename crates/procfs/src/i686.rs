@@ -250,6 +250,7 @@ pub fn strace_numbers(strace: &Path, bin: &str, args: &[&str]) -> Vec<(u32, Stri
     crate::testing::strace_lines(strace, &["-n"], bin, args)
         .0
         .iter()
+        .filter(|l| crate::testing::is_a_call(l))
         .filter_map(|l| {
             let rest = l.strip_prefix('[')?;
             let (number, call) = rest.split_once(']')?;

@@ -371,15 +371,27 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
     strace_lines(strace, &[], bin, args)
         .0
         .iter()
-        // A call a signal interrupted and the kernel restarts shows twice:
-        // `= ? ERESTARTSYS`, then again. It is one call of the program.
-        .filter(|l| !l.contains("= ? ERESTART"))
+        .filter(|l| is_a_call(l))
         .filter_map(|l| {
             let name = l.split('(').next()?;
             (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
                 .then(|| name.to_string())
         })
         .collect()
+}
+
+/// Whether a line of strace's log is a call the program made, once: a
+/// call a signal interrupted shows twice. With `= ? ERESTARTSYS` (or
+/// ERESTARTNOINTR, ERESTARTNOHAND) the kernel makes it again, and the
+/// second line counts; with `= ? ERESTART_RESTARTBLOCK` (a sleep) it goes
+/// on in `restart_syscall(<... resuming interrupted nanosleep ...>)`, and
+/// the first line counts (`restart_syscall(2)`).
+pub fn is_a_call(line: &str) -> bool {
+    let call = line.split_once("] ").map_or(line, |(_, call)| call);
+    if call.starts_with("restart_syscall(") {
+        return false;
+    }
+    !line.contains("= ? ERESTART") || line.contains("= ? ERESTART_RESTARTBLOCK")
 }
 
 /// The lines of `strace -qq FLAGS… -- bin args`'s log (see
@@ -496,4 +508,31 @@ pub fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_a_call;
+
+    #[test]
+    fn an_interrupted_call_counts_once() {
+        // `minimal 2` stopped and continued during its sleep (strace 6.x).
+        let sleep = [
+            "nanosleep({tv_sec=2, tv_nsec=0}, NULL)  = ? ERESTART_RESTARTBLOCK (Interrupted by signal)",
+            "restart_syscall(<... resuming interrupted nanosleep ...>) = 0",
+        ];
+        assert_eq!(sleep.map(is_a_call), [true, false]);
+        // With -n the numbers come first.
+        let numbered = [
+            "[  35] nanosleep({tv_sec=2, tv_nsec=0}, NULL) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)",
+            "[ 219] restart_syscall(<... resuming interrupted nanosleep ...>) = 0",
+        ];
+        assert_eq!(numbered.map(is_a_call), [true, false]);
+        // A wait the kernel makes again: the second line is the call.
+        let wait = [
+            "wait4(-1, 0x7ffd, 0, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)",
+            "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 1234",
+        ];
+        assert_eq!(wait.map(is_a_call), [false, true]);
+    }
 }
