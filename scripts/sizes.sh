@@ -34,7 +34,7 @@
 #            anything is touched, and the kernel's own words on
 #            transparent huge pages: it reads and searches two /sys files
 #            and /proc/vmstat (thp_fault_fallback). Without reading any
-#            file it is still 4240 bytes (crates/paging/README.md).
+#            file it is still 4344 bytes (crates/paging/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
