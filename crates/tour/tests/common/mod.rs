@@ -180,8 +180,22 @@ impl Temp {
         let name = format!("tour-test-{tag}-{}-{n}.{ext}", std::process::id());
         Temp(std::env::temp_dir().join(name))
     }
+    /// [`Temp::new`], made: an empty directory (TMPDIR for a script, so
+    /// that a temporary file it leaves behind is found).
+    pub fn dir(tag: &str) -> Temp {
+        let t = Temp::new(tag);
+        std::fs::create_dir_all(&t.0).unwrap();
+        t
+    }
     pub fn arg(&self) -> &str {
         self.0.to_str().expect("a UTF-8 temporary directory")
+    }
+    /// The names in the directory.
+    pub fn entries(&self) -> Vec<String> {
+        std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
     }
 }
 

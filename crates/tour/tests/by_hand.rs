@@ -10,47 +10,17 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use procfs::testing::tool;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// A fresh directory, removed at the end; TMPDIR for a script.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("mmm-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn entries(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{Temp, root};
 
 /// `bash SCRIPT ARGS` from the workspace root, TMPDIR=tmp: exit status,
 /// stdout, stderr.
-fn bash(script: &str, args: &[&str], tmp: &Scratch) -> (i32, String, String) {
+fn bash(script: &str, args: &[&str], tmp: &Temp) -> (i32, String, String) {
     let o = Command::new("bash")
         .current_dir(root())
         .arg(script)
@@ -69,7 +39,7 @@ fn bash(script: &str, args: &[&str], tmp: &Scratch) -> (i32, String, String) {
 
 #[test]
 fn maps_sh_refuses_what_is_no_demo_in_one_line_with_exit_2() {
-    let tmp = Scratch::new("maps-usage");
+    let tmp = Temp::dir("maps-usage");
     let usage = "usage: scripts/maps.sh DEMO [ARGS...]";
     // procfs is a library crate and tour a tool: neither is a demo, and
     // neither may be built or started as one; nor a path, nor two words.
@@ -99,7 +69,7 @@ fn maps_sh_refuses_what_is_no_demo_in_one_line_with_exit_2() {
 
 #[test]
 fn opt_matrix_usage_errors_are_one_line_and_exit_2() {
-    let tmp = Scratch::new("opt-usage");
+    let tmp = Temp::dir("opt-usage");
     let usage = "usage: scripts/opt-matrix.sh [-l LEVELS] [DEMO...]";
     for args in [&["-l"][..], &["nosuchdemo"][..], &["-l", "s", "procfs"][..]] {
         let (code, out, err) = bash("scripts/opt-matrix.sh", args, &tmp);
@@ -113,7 +83,7 @@ fn opt_matrix_usage_errors_are_one_line_and_exit_2() {
 
 #[test]
 fn maps_sh_passes_on_a_demos_usage_error() {
-    let tmp = Scratch::new("maps-demo-usage");
+    let tmp = Temp::dir("maps-demo-usage");
     let (code, out, err) = bash("scripts/maps.sh", &["stop", "--bogus"], &tmp);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("unknown option '--bogus'"), "{err}");
@@ -153,7 +123,7 @@ impl Drop for Group {
 
 #[test]
 fn maps_sh_ctrl_c_ends_the_demo_too() {
-    let tmp = Scratch::new("maps-ctrl-c");
+    let tmp = Temp::dir("maps-ctrl-c");
     // minimal SECONDS sleeps: the demo is there when Ctrl-C comes. Its
     // own process group, as a terminal's foreground job, so that SIGINT
     // goes to the script and the demo at once, as Ctrl-C sends it.
@@ -227,8 +197,8 @@ fn maps_gdb_says_which_signal_killed_the_program() {
 
 #[test]
 fn samples_sh_rewrites_the_sample_and_keeps_the_rest_and_the_mode() {
-    let tmp = Scratch::new("samples-tmp");
-    let docs = Scratch::new("samples-docs");
+    let tmp = Temp::dir("samples-tmp");
+    let docs = Temp::dir("samples-docs");
     let file = docs.0.join("README.md");
     let before = "# A lesson\n\nSome words.\n\n<!-- sample: stop -->\n";
     let after = "<!-- /sample -->\n\nMore words.\n";
