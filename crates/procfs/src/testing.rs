@@ -380,6 +380,27 @@ pub fn strace_names(strace: &Path, bin: &str, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `bash SCRIPT ARGS` in the workspace's root, with `env` added and
+/// stdin closed: the exit status (-1 if a signal ended it), stdout and
+/// stderr.
+pub fn bash(script: &str, args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {
+    let mut cmd = Command::new("bash");
+    cmd.current_dir(crate::workspace::root())
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().expect("run bash");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        o.status.code().unwrap_or(-1),
+        text(&o.stdout),
+        text(&o.stderr),
+    )
+}
+
 /// Whether a line of strace's log is a call the program made, once: a
 /// call a signal interrupted shows twice. With `= ? ERESTARTSYS` (or
 /// ERESTARTNOINTR, ERESTARTNOHAND) the kernel makes it again, and the

@@ -1,15 +1,11 @@
 //! The shell scripts of scripts/, run for real: the size report, the
 //! opt-level matrix, maps.sh and the stop loop of lib.sh they share.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use procfs::testing::bash;
+use procfs::workspace::root;
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -20,21 +16,6 @@ fn target_dir() -> PathBuf {
 /// Crates that depend on `sys`: the demos, as the scripts find them.
 fn demos() -> Vec<String> {
     procfs::workspace::demo_crates(&root())
-}
-
-fn bash(script: &str, args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {
-    let mut cmd = Command::new("bash");
-    cmd.arg(root().join(script)).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        out.status.code().unwrap_or(-1),
-        text(&out.stdout),
-        text(&out.stderr),
-    )
 }
 
 #[test]

@@ -13,29 +13,10 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use procfs::testing::tool;
+use procfs::testing::{bash, tool};
 
 mod common;
 use common::{Temp, root};
-
-/// `bash SCRIPT ARGS` from the workspace root, TMPDIR=tmp: exit status,
-/// stdout, stderr.
-fn bash(script: &str, args: &[&str], tmp: &Temp) -> (i32, String, String) {
-    let o = Command::new("bash")
-        .current_dir(root())
-        .arg(script)
-        .args(args)
-        .env("TMPDIR", &tmp.0)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        o.status.code().unwrap_or(-1),
-        text(&o.stdout),
-        text(&o.stderr),
-    )
-}
 
 #[test]
 fn maps_sh_refuses_what_is_no_demo_in_one_line_with_exit_2() {
@@ -51,7 +32,7 @@ fn maps_sh_refuses_what_is_no_demo_in_one_line_with_exit_2() {
         &["../crates/stop"][..],
         &["stop brk"][..],
     ] {
-        let (code, out, err) = bash("scripts/maps.sh", args, &tmp);
+        let (code, out, err) = bash("scripts/maps.sh", args, &[("TMPDIR", &tmp.0)]);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert_eq!(out, "", "{args:?}: nothing runs");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
@@ -72,7 +53,7 @@ fn opt_matrix_usage_errors_are_one_line_and_exit_2() {
     let tmp = Temp::dir("opt-usage");
     let usage = "usage: scripts/opt-matrix.sh [-l LEVELS] [DEMO...]";
     for args in [&["-l"][..], &["nosuchdemo"][..], &["-l", "s", "procfs"][..]] {
-        let (code, out, err) = bash("scripts/opt-matrix.sh", args, &tmp);
+        let (code, out, err) = bash("scripts/opt-matrix.sh", args, &[("TMPDIR", &tmp.0)]);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert_eq!(out, "", "{args:?}: nothing is built or run");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
@@ -84,7 +65,11 @@ fn opt_matrix_usage_errors_are_one_line_and_exit_2() {
 #[test]
 fn maps_sh_passes_on_a_demos_usage_error() {
     let tmp = Temp::dir("maps-demo-usage");
-    let (code, out, err) = bash("scripts/maps.sh", &["stop", "--bogus"], &tmp);
+    let (code, out, err) = bash(
+        "scripts/maps.sh",
+        &["stop", "--bogus"],
+        &[("TMPDIR", &tmp.0)],
+    );
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("unknown option '--bogus'"), "{err}");
     assert!(err.contains("usage: stop"), "{err}");
@@ -209,7 +194,7 @@ fn samples_sh_rewrites_the_sample_and_keeps_the_rest_and_the_mode() {
     .unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let path = file.to_str().unwrap();
-    let (code, out, err) = bash("scripts/samples.sh", &[path], &tmp);
+    let (code, out, err) = bash("scripts/samples.sh", &[path], &[("TMPDIR", &tmp.0)]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out, format!("samples: {path}\n"));
     let text = std::fs::read_to_string(&file).unwrap();
